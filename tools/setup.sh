@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine for Weft: the system packages the mesh and its tests use, the npm
+# dependencies (including native builds), and a build of every project. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: network namespaces and redirection (iproute2, iptables, nftables), the reference CNI
+# plugins the local cluster chains (containernetworking-plugins), and openssl, which the identity tests use
+# to check issued certificates with the real tool.
+APT_PACKAGES=(iproute2 iptables nftables containernetworking-plugins openssl ca-certificates)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    SUDO="sudo"
+  fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20 or newer is required (found $(node -v))" >&2
+  exit 1
+fi
+
+export NX_DAEMON=false NX_NO_CLOUD=true
+echo "setup: npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+echo "setup: building every project"
+npx nx run-many -t build --output-style=static
+echo "setup: done. Run the tests with: npm test"
