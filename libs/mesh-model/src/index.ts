@@ -1,1 +1,34 @@
+// Public entry of @weft/mesh-model: the domain types, the indexed state store every proxy uses, and ztunnel's
+// endpoint selection.
 export * from './types';
+export * from './mesh-change';
+export { createMeshStore, type MeshState, type MeshStore } from './mesh-store';
+export type { PolicyCandidates } from './policy-index';
+export { chooseService } from './service-index';
+export { workloadEndpoints } from './workload-index';
+export {
+  matchesAllScopes,
+  pickWeighted,
+  routingRank,
+  selectEndpoint,
+  targetPortFor,
+  type EndpointCandidate,
+  type EndpointSelection,
+  type ExcludedCounts,
+  type SelectEndpointInput,
+} from './load-balancing';
+export {
+  mapKubernetesTrafficPolicy,
+  TRAFFIC_DISTRIBUTION_ANNOTATION,
+  type KubernetesTrafficPolicy,
+} from './kubernetes-traffic-policy';
+export {
+  canonicalIp,
+  formatIp,
+  hostPrefixLength,
+  networkAddressKey,
+  parseIp,
+  prefixContains,
+  type IpFamily,
+  type ParsedIp,
+} from './ip-address';
