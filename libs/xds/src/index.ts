@@ -1,1 +1,5 @@
-export {};
+// libs/xds public entry: proto⇄model adapters, the Delta ADS server and client, and the type URLs.
+// Generated protobuf types stay inside this library (STYLE.md #3).
+export * from './type-urls';
+export * from './adapters';
+export * from './ads';
