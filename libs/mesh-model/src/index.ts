@@ -29,6 +29,7 @@ export {
   networkAddressKey,
   parseIp,
   prefixContains,
+  unmapIpv4Mapped,
   type IpFamily,
   type ParsedIp,
 } from './ip-address';

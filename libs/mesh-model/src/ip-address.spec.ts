@@ -1,4 +1,4 @@
-import { canonicalIp, networkAddressKey, parseIp, prefixContains } from './ip-address';
+import { canonicalIp, formatIp, networkAddressKey, parseIp, prefixContains, unmapIpv4Mapped } from './ip-address';
 
 describe('canonicalIp', () => {
   it.each<[string, string | undefined]>([
@@ -63,5 +63,28 @@ describe('prefixContains', () => {
     ['10.0.0.0', 33, '10.0.0.1', false],
   ])('%s/%d contains %s: %s', (prefix, length, ip, expected) => {
     expect(contains(prefix, length, ip)).toBe(expected);
+  });
+});
+
+describe('formatIp follows Node socket addresses (libuv inet_ntop6)', () => {
+  it.each([
+    ['::102:304', '::1.2.3.4'],
+    ['::ffff:102:304', '::ffff:1.2.3.4'],
+    ['::1', '::1'],
+    ['::', '::'],
+    ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
+  ])('%s is written %s', (input, expected) => {
+    expect(canonicalIp(input)).toBe(expected);
+  });
+});
+
+describe('unmapIpv4Mapped', () => {
+  it('turns ::ffff:a.b.c.d into the IPv4 address and leaves other addresses alone', () => {
+    const mapped = parseIp('::ffff:10.1.2.3');
+    const plain = parseIp('fd00::1');
+    if (mapped === undefined || plain === undefined) throw new Error('test addresses must parse');
+    expect(formatIp(unmapIpv4Mapped(mapped))).toBe('10.1.2.3');
+    expect(unmapIpv4Mapped(mapped).family).toBe(4);
+    expect(unmapIpv4Mapped(plain)).toBe(plain);
   });
 });

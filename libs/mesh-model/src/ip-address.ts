@@ -20,15 +20,14 @@ export function parseIp(text: string): ParsedIp | undefined {
 }
 
 /**
- * The canonical text of an IP: dotted quad for IPv4, RFC 5952 for IPv6 (lower case, longest run of two or more
- * zero groups as `::`), and `::ffff:a.b.c.d` for IPv4-mapped IPv6 as Rust's and Go's formatters print it.
+ * The canonical text of an IP, exactly as Node reports socket addresses (libuv's `inet_ntop6`, from BIND), so an
+ * address read off a socket is already canonical: dotted quad for IPv4; for IPv6 lower-case hex without leading
+ * zeros, the first longest run of two or more zero groups as `::` (RFC 5952), and a dotted quad for the last 32
+ * bits when the address is IPv4-mapped (`::ffff:a.b.c.d`) or IPv4-compatible (`::a.b.c.d`).
  */
 export function formatIp(ip: ParsedIp): string {
   const b = ip.bytes;
   if (ip.family === 4) return Array.from(b).join('.');
-  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) {
-    return `::ffff:${Array.from(b.subarray(12)).join('.')}`;
-  }
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((b[i] ?? 0) << 8) | (b[i + 1] ?? 0));
   let bestStart = -1;
@@ -40,11 +39,15 @@ export function formatIp(ip: ParsedIp): string {
     }
     let j = i;
     while (j < 8 && groups[j] === 0) j += 1;
+    // Strictly longer only, so the first of two equal runs wins (RFC 5952 §4.2.3); a single zero is not compressed.
     if (j - i > bestLength) {
       bestStart = i;
       bestLength = j - i;
     }
     i = j;
+  }
+  if (bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff))) {
+    return `${bestLength === 6 ? '::' : '::ffff:'}${Array.from(b.subarray(12)).join('.')}`;
   }
   const hex = groups.map((g) => g.toString(16));
   if (bestStart < 0) return hex.join(':');
@@ -133,4 +136,16 @@ function parseGroups(text: string, allowTrailingIpv4: boolean): number[] | undef
     groups.push(parseInt(part, 16));
   }
   return groups;
+}
+
+/**
+ * An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as the IPv4 address it carries; other addresses unchanged.
+ * Dual-stack sockets report IPv4 peers in mapped form; ztunnel canonicalizes them before lookups and RBAC.
+ */
+export function unmapIpv4Mapped(ip: ParsedIp): ParsedIp {
+  const b = ip.bytes;
+  if (ip.family === 6 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) {
+    return { family: 4, bytes: b.slice(12) };
+  }
+  return ip;
 }
