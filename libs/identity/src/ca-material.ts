@@ -29,8 +29,11 @@ export interface LoadCaMaterialOptions {
 }
 
 const MS_PER_SECOND = 1000;
-const PLUGGED_HINT = 'Istio\'s cacerts layout: ca-cert.pem and ca-key.pem (the signing CA), root-cert.pem, cert-chain.pem (ca-cert up to the root)';
-const SELF_SIGNED_HINT = 'delete both self-signed CA files to create a new root; every workload then needs new certificates';
+const PLUGGED_HINT =
+  "Istio's cacerts layout: ca-cert.pem and ca-key.pem (the signing CA), root-cert.pem, " +
+  'cert-chain.pem (ca-cert up to the root)';
+const SELF_SIGNED_HINT =
+  'delete both self-signed CA files to create a new root; every workload then needs new certificates';
 
 export async function loadCaMaterial(options: LoadCaMaterialOptions): Promise<Result<CaMaterial>> {
   const plugged = await readFiles(options.storage, Object.values(PLUGGED_CA_FILES));
@@ -57,14 +60,16 @@ async function loadPlugged(files: ReadonlyMap<string, string>, now: Date): Promi
   const required = [PLUGGED_CA_FILES.signingCert, PLUGGED_CA_FILES.signingKey, PLUGGED_CA_FILES.rootCert];
   const missing = required.filter((name) => !files.has(name));
   if (missing.length > 0) {
-    return fail('ERR_CA_FILES_INCOMPLETE', `plug-in CA is incomplete: found ${[...files.keys()].join(', ')} but not ${missing.join(', ')}`, PLUGGED_HINT);
+    const found = [...files.keys()].join(', ');
+    const message = `plug-in CA is incomplete: found ${found} but not ${missing.join(', ')}`;
+    return fail('ERR_CA_FILES_INCOMPLETE', message, PLUGGED_HINT);
   }
   const signingCert = decodeCertificate(files.get(PLUGGED_CA_FILES.signingCert) ?? '', PLUGGED_CA_FILES.signingCert);
   if (!signingCert.ok) return invalid(signingCert.error.message);
   const roots = decodeCertificates(files.get(PLUGGED_CA_FILES.rootCert) ?? '', PLUGGED_CA_FILES.rootCert);
   if (!roots.ok) return invalid(roots.error.message);
   const chainPem = files.get(PLUGGED_CA_FILES.certChain);
-  const chain = chainPem === undefined ? { ok: true as const, value: [] } : decodeCertificates(chainPem, PLUGGED_CA_FILES.certChain);
+  const chain = chainPem === undefined ? ok([]) : decodeCertificates(chainPem, PLUGGED_CA_FILES.certChain);
   if (!chain.ok) return invalid(chain.error.message);
   const keys = await importPrivateKeyPem(files.get(PLUGGED_CA_FILES.signingKey) ?? '', PLUGGED_CA_FILES.signingKey);
   if (!keys.ok) return fail(keys.error.code, keys.error.message, keys.error.hint);
@@ -75,7 +80,10 @@ async function loadPlugged(files: ReadonlyMap<string, string>, now: Date): Promi
   }
   // istiod refuses a signing certificate that is not a CA ("certificate is not authorized to sign other certificates").
   if (certificate.getExtension(x509.BasicConstraintsExtension)?.ca !== true) {
-    return invalid(`${PLUGGED_CA_FILES.signingCert} ("${certificate.subject}") is not a CA certificate (no basicConstraints CA:TRUE)`);
+    return invalid(
+      `${PLUGGED_CA_FILES.signingCert} ("${certificate.subject}") is not a CA certificate ` +
+        '(no basicConstraints CA:TRUE)',
+    );
   }
   const path = await buildTrustedPath({
     leaf: certificate,
@@ -84,7 +92,10 @@ async function loadPlugged(files: ReadonlyMap<string, string>, now: Date): Promi
     now,
     leafLabel: PLUGGED_CA_FILES.signingCert,
   });
-  if (!path.ok) return invalid(`${PLUGGED_CA_FILES.signingCert} does not verify against ${PLUGGED_CA_FILES.rootCert}: ${path.error.message}`);
+  if (!path.ok) {
+    const { signingCert, rootCert } = PLUGGED_CA_FILES;
+    return invalid(`${signingCert} does not verify against ${rootCert}: ${path.error.message}`);
+  }
 
   // The response chain is leaf, intermediates, roots. cert-chain.pem usually repeats the root; keep each root only in
   // the trailing root bundle so it appears exactly once, last.
@@ -112,12 +123,13 @@ async function loadSelfSigned(certPem: string, keyPem: string, now: Date): Promi
       SELF_SIGNED_HINT,
     );
   }
-  return ok({ source: 'self-signed', issuer: { certificate: certificate.value, keys: keys.value }, intermediates: [], roots: [certificate.value] });
+  const issuer = { certificate: certificate.value, keys: keys.value };
+  return ok({ source: 'self-signed', issuer, intermediates: [], roots: [certificate.value] });
 }
 
 async function createSelfSigned(options: LoadCaMaterialOptions): Promise<Result<CaMaterial>> {
   const generated = await generateKeyPair();
-  const keys = { privateKey: generated.privateKey, publicKey: generated.publicKey, signingAlgorithm: WORKLOAD_SIGNING_ALGORITHM };
+  const keys = { ...generated, signingAlgorithm: WORKLOAD_SIGNING_ALGORITHM };
   const notBefore = wholeSeconds(options.now);
   const notAfter = new Date(notBefore.getTime() + options.selfSignedRootTtlSeconds * MS_PER_SECOND);
   const certificate = await createSelfSignedRoot({ keys, organization: options.trustDomain, notBefore, notAfter });
@@ -148,7 +160,11 @@ async function writeFile(storage: CaStorage, name: string, data: string): Promis
     await storage.write(name, data);
     return undefined;
   } catch (cause) {
-    return fail('ERR_CA_STORAGE', `writing ${name} to the CA storage failed: ${describeCause(cause)}`, 'the CA needs a writable storage to persist its self-signed root');
+    return fail(
+      'ERR_CA_STORAGE',
+      `writing ${name} to the CA storage failed: ${describeCause(cause)}`,
+      'the CA needs a writable storage to persist its self-signed root',
+    );
   }
 }
 

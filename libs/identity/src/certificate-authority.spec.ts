@@ -277,4 +277,10 @@ describe('signServing', () => {
     const result = await ca.signServing({ publicKey: 'not a key', dnsNames });
     expect(!result.ok && result.error).toMatchObject({ code: 'ERR_KEY_INVALID', message: expect.stringMatching(/^publicKey is not a PEM/) });
   });
+
+  it('refuses a private key passed as the public key', async () => {
+    const ca = await newCa();
+    const result = await ca.signServing({ publicKey: (await generateKeyPair()).privateKey, dnsNames });
+    expect(!result.ok && result.error).toMatchObject({ code: 'ERR_KEY_INVALID', message: 'publicKey is a private key' });
+  });
 });

@@ -7,7 +7,7 @@ import type { CaStorage } from './ca-storage';
 import { certificatePem } from './certificate-info';
 import { issueLeafCertificate, wholeSeconds } from './certificate-issuer';
 import { decodeVerifiedCsr } from './csr';
-import { fail, ok, type Result } from './identity-error';
+import { describeCause, fail, ok, type Result } from './identity-error';
 import { readPublicKeyPem } from './key-pair';
 import { DEFAULT_TRUST_DOMAIN, formatSpiffeId, parseSpiffeId, type Identity } from './spiffe-id';
 import { x509, type CryptoKey } from './x509';
@@ -72,7 +72,9 @@ export function resolveCertTtlSeconds(
   requested: number | undefined,
   limits: { readonly defaultTtlSeconds: number; readonly maxTtlSeconds: number },
 ): number {
-  if (requested !== undefined && !Number.isFinite(requested)) throw new RangeError(`ttlSeconds must be finite, got ${requested}`);
+  if (requested !== undefined && !Number.isFinite(requested)) {
+    throw new RangeError(`ttlSeconds must be finite, got ${requested}`);
+  }
   const ttl = requested === undefined || requested <= 0 ? limits.defaultTtlSeconds : Math.floor(requested);
   return Math.min(ttl, limits.maxTtlSeconds);
 }
@@ -81,7 +83,9 @@ export function resolveCertTtlSeconds(
  * Start the CA: the plug-in CA if any `cacerts` file is in storage, else the persisted self-signed root, else a new
  * root that is persisted so a restart keeps it. Resolves an error for unusable material or a failing storage.
  */
-export async function createCertificateAuthority(options: CertificateAuthorityOptions): Promise<Result<CertificateAuthority>> {
+export async function createCertificateAuthority(
+  options: CertificateAuthorityOptions,
+): Promise<Result<CertificateAuthority>> {
   const clock = options.clock ?? (() => new Date());
   const limits = {
     defaultTtlSeconds: positive(options.defaultTtlSeconds ?? DEFAULT_WORKLOAD_CERT_TTL_SECONDS, 'defaultTtlSeconds'),
@@ -91,7 +95,10 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
     storage: options.storage,
     now: clock(),
     trustDomain: options.trustDomain ?? DEFAULT_TRUST_DOMAIN,
-    selfSignedRootTtlSeconds: positive(options.selfSignedRootTtlSeconds ?? SELF_SIGNED_ROOT_TTL_SECONDS, 'selfSignedRootTtlSeconds'),
+    selfSignedRootTtlSeconds: positive(
+      options.selfSignedRootTtlSeconds ?? SELF_SIGNED_ROOT_TTL_SECONDS,
+      'selfSignedRootTtlSeconds',
+    ),
   });
   if (!material.ok) return material;
   const ca = material.value;
@@ -100,11 +107,16 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
     publicKey: x509.PublicKey | CryptoKey,
     names: { uriSans?: string[]; dnsSans?: readonly string[] },
     requestedTtl: number | undefined,
-  ): Promise<IssuedCertificate> => {
+  ): Promise<Result<IssuedCertificate>> => {
     const notBefore = wholeSeconds(clock());
     const notAfter = new Date(notBefore.getTime() + resolveCertTtlSeconds(requestedTtl, limits) * MS_PER_SECOND);
-    const leaf = await issueLeafCertificate({ issuer: ca.issuer, publicKey, ...names, notBefore, notAfter });
-    return { certChain: responseChain(ca, leaf), serialNumber: leaf.serialNumber, notBefore, notAfter };
+    try {
+      const leaf = await issueLeafCertificate({ issuer: ca.issuer, publicKey, ...names, notBefore, notAfter });
+      return ok({ certChain: responseChain(ca, leaf), serialNumber: leaf.serialNumber, notBefore, notAfter });
+    } catch (cause) {
+      // istiod's CertGenError: the request was valid but the certificate could not be built or signed.
+      return fail('ERR_CERT_GENERATION', `issuing the certificate failed: ${describeCause(cause)}`);
+    }
   };
 
   return ok({
@@ -113,23 +125,27 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
     async sign(request) {
       const spiffeId = formatSpiffeId(request.identity);
       const valid = parseSpiffeId(spiffeId);
-      if (!valid.ok) return fail('ERR_SIGN_REQUEST_INVALID', `identity to certify is malformed: ${valid.error.message}`);
+      if (!valid.ok) {
+        return fail('ERR_SIGN_REQUEST_INVALID', `identity to certify is malformed: ${valid.error.message}`);
+      }
       const csr = await decodeVerifiedCsr(request.csrPem);
       if (!csr.ok) return csr;
-      return ok(await issue(csr.value.request.publicKey, { uriSans: [spiffeId] }, request.ttlSeconds));
+      return issue(csr.value.request.publicKey, { uriSans: [spiffeId] }, request.ttlSeconds);
     },
     async signServing(request) {
       const badName = request.dnsNames.find((name) => name.length > MAX_DNS_NAME_LENGTH || !DNS_NAME.test(name));
       if (request.dnsNames.length === 0 || badName !== undefined) {
         return fail(
           'ERR_SIGN_REQUEST_INVALID',
-          badName === undefined ? 'dnsNames is empty: a serving certificate needs at least one DNS name' : `dnsNames holds "${badName}", which is not a DNS name`,
+          badName === undefined
+            ? 'dnsNames is empty: a serving certificate needs at least one DNS name'
+            : `dnsNames holds "${badName}", which is not a DNS name`,
           'e.g. istiod.istio-system.svc',
         );
       }
       const publicKey = await servingPublicKey(request);
       if (!publicKey.ok) return publicKey;
-      return ok(await issue(publicKey.value, { dnsSans: request.dnsNames }, request.ttlSeconds));
+      return issue(publicKey.value, { dnsSans: request.dnsNames }, request.ttlSeconds);
     },
   });
 }
@@ -145,10 +161,16 @@ async function servingPublicKey(request: SignServingRequest): Promise<Result<x50
     return csr.ok ? ok(csr.value.request.publicKey) : csr;
   }
   if (typeof request.publicKey === 'string') return readPublicKeyPem(request.publicKey, 'publicKey');
+  if (request.publicKey.type !== 'public') {
+    const hint = 'pass the public half of the key pair';
+    return fail('ERR_KEY_INVALID', `publicKey is a ${request.publicKey.type} key`, hint);
+  }
   return ok(request.publicKey);
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of seconds, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number of seconds, got ${value}`);
+  }
   return value;
 }

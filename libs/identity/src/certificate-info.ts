@@ -76,17 +76,38 @@ export function decodeCertificates(pem: string, source: string): Result<x509.X50
       );
     }
     try {
-      certificates.push(new x509.X509Certificate(Buffer.from(body.replace(/\s+/g, ''), 'base64')));
+      certificates.push(decodedEagerly(new x509.X509Certificate(Buffer.from(body.replace(/\s+/g, ''), 'base64'))));
     } catch (cause) {
-      return fail('ERR_CERT_PARSE', `${source}: PEM block ${blocks} is not a valid X.509 certificate: ${describeCause(cause)}`);
+      const problem = `PEM block ${blocks} is not a valid X.509 certificate: ${describeCause(cause)}`;
+      return fail('ERR_CERT_PARSE', `${source}: ${problem}`);
     }
   }
   const begun = [...pem.matchAll(PEM_BEGIN)].length;
   if (begun !== blocks) {
-    return fail('ERR_CERT_PARSE', `${source}: ${begun - blocks} PEM block(s) have no matching END line`, 'the file may be truncated');
+    const unterminated = begun - blocks;
+    const message = `${source}: ${unterminated} PEM block(s) have no matching END line`;
+    return fail('ERR_CERT_PARSE', message, 'the file may be truncated');
   }
   if (certificates.length === 0) return fail('ERR_CERT_PARSE', `${source} holds no PEM certificate`);
   return ok(certificates);
+}
+
+/**
+ * @peculiar/x509 decodes extensions, names and the key on first access and throws there. Touch them all now so a
+ * malformed certificate from a peer fails at decoding, as ERR_CERT_PARSE, instead of deep inside a later check.
+ */
+function decodedEagerly(certificate: x509.X509Certificate): x509.X509Certificate {
+  const parts: unknown[] = [
+    certificate.extensions,
+    certificate.publicKey,
+    certificate.subjectName,
+    certificate.issuerName,
+    certificate.notBefore,
+    certificate.notAfter,
+    certificate.serialNumber,
+  ];
+  if (parts.includes(undefined)) throw new Error('certificate is missing a mandatory field');
+  return certificate;
 }
 
 /** Decode exactly one certificate. */

@@ -1,6 +1,7 @@
 // Minting X.509 certificates with the extensions istiod puts on them (`security/pkg/pki/util/generate_cert.go`):
 // workload and serving leaves, and the self-signed mesh root. Validity and names are decided by the caller.
 
+import { sameBytes } from './certificate-info';
 import type { SigningKeyPair } from './key-pair';
 import { subtle, x509, type CryptoKey } from './x509';
 
@@ -93,11 +94,9 @@ export function wholeSeconds(date: Date): Date {
   return new Date(Math.floor(date.getTime() / MS_PER_SECOND) * MS_PER_SECOND);
 }
 
-/** Whether `publicKey` (SPKI bytes of the certificate) belongs to `keys`. */
+/** Whether the certificate certifies the public half of `keys` (same SubjectPublicKeyInfo bytes). */
 export async function keyMatchesCertificate(keys: SigningKeyPair, certificate: x509.X509Certificate): Promise<boolean> {
-  const spki = new Uint8Array(await subtle.exportKey('spki', keys.publicKey));
-  const other = new Uint8Array(certificate.publicKey.rawData);
-  return spki.length === other.length && spki.every((byte, index) => byte === other[index]);
+  return sameBytes(await subtle.exportKey('spki', keys.publicKey), certificate.publicKey.rawData);
 }
 
 // Path builders (openssl, WebPKI) use the authority key identifier to pick the issuer among same-named CAs, which

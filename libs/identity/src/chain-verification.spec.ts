@@ -4,6 +4,7 @@ import { verifyPeerChain, type VerifyPeerChainOptions } from './chain-verificati
 import { createCsr } from './csr';
 import { generateKeyPair } from './key-pair';
 import type { Identity } from './spiffe-id';
+import { x509 } from './x509';
 import { cacerts, makePluggedCa, opensslOk, readText, tamperPem, withTempDir, writeFiles, type PluggedCaFiles } from '../test/support';
 
 const sleep: Identity = { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'sleep' };
@@ -157,6 +158,18 @@ describe('verifyPeerChain rejects', () => {
     ['a private key', ['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'], /^chainPem\[0\]: PEM block 1 is a "PRIVATE KEY"/],
   ])('%s with ERR_CERT_PARSE', async (_name, chainPem, message) => {
     await expectError({ chainPem }, 'ERR_CERT_PARSE', message);
+  });
+
+  it('a certificate whose SAN extension is malformed, without throwing', async () => {
+    const keys = await generateKeyPair();
+    const broken = await x509.X509CertificateGenerator.createSelfSigned({
+      keys,
+      name: 'CN=broken',
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [new x509.Extension('2.5.29.17', true, new Uint8Array([1, 2, 3]))],
+    });
+    const pem = broken.toString('pem');
+    await expectError({ chainPem: [pem], rootsPem: [pem] }, 'ERR_CERT_PARSE', 'chainPem[0]: PEM block 1 is not a valid X.509 certificate');
   });
 
   it('no roots at all', async () => {

@@ -43,7 +43,8 @@ export async function verifyPeerChain(options: VerifyPeerChainOptions): Promise<
 
   const uris = subjectAltNames(leaf).uris;
   const leafLabel = uris[0] === undefined ? 'peer certificate' : `peer certificate (${uris[0]})`;
-  const path = await buildTrustedPath({ leaf, intermediates, roots: roots.value, now: options.now, usage: options.usage, leafLabel });
+  const { now, usage } = options;
+  const path = await buildTrustedPath({ leaf, intermediates, roots: roots.value, now, usage, leafLabel });
   if (!path.ok) return path;
 
   const identities: Identity[] = [];
@@ -70,7 +71,7 @@ export async function verifyPeerChain(options: VerifyPeerChainOptions): Promise<
     return fail(
       'ERR_SAN_MISMATCH',
       `peer URI SANs ${list(uris)} match none of the expected identities ${list(options.expectedSans)}`,
-      'the destination presented another identity than the service or workload declares (Service subject_alt_names / workload service account)',
+      'the destination presented another identity than its Service subject_alt_names or its workload declare',
     );
   }
   return ok(identity);
@@ -90,13 +91,15 @@ export interface BuildTrustedPathInput {
 /** Find a path leaf → intermediates → one of `roots`; returns it leaf first, root last. */
 export async function buildTrustedPath(input: BuildTrustedPathInput): Promise<Result<x509.X509Certificate[]>> {
   if (input.roots.length === 0) {
-    return fail('ERR_CHAIN_UNTRUSTED', 'no trusted roots were given', 'load the mesh root bundle (root-cert.pem) first');
+    const hint = 'load the mesh root bundle (root-cert.pem) first';
+    return fail('ERR_CHAIN_UNTRUSTED', 'no trusted roots were given', hint);
   }
   const path: x509.X509Certificate[] = [];
   const unused = new Set(input.intermediates);
   let current = input.leaf;
   for (let depth = 0; ; depth += 1) {
-    const label = depth === 0 ? (input.leafLabel ?? 'peer certificate') : `intermediate ${depth} ("${current.subject}")`;
+    const label =
+      depth === 0 ? (input.leafLabel ?? 'peer certificate') : `intermediate ${depth} ("${current.subject}")`;
     const checked = checkCertificate(current, label, depth, input);
     if (!checked.ok) return checked;
     path.push(current);
@@ -128,18 +131,22 @@ function checkCertificate(
     return fail(
       'ERR_CERT_EXPIRED',
       `${label} expired at ${certificate.notAfter.toISOString()} (now ${input.now.toISOString()})`,
-      depth === 0 ? 'the peer did not renew its certificate; check its connection to the CA' : 'rotate the CA certificate',
+      depth === 0
+        ? 'the peer did not renew its certificate; check its connection to the CA'
+        : 'rotate the CA certificate',
     );
   }
   if (depth > 0) {
     const constraints = certificate.getExtension(x509.BasicConstraintsExtension);
     const usages = certificate.getExtension(x509.KeyUsagesExtension);
     if (constraints?.ca !== true || (usages !== null && (usages.usages & x509.KeyUsageFlags.keyCertSign) === 0)) {
-      return fail('ERR_CHAIN_UNTRUSTED', `${label} is not a CA certificate, so it cannot issue the certificate below it`);
+      const problem = 'is not a CA certificate, so it cannot issue the certificate below it';
+      return fail('ERR_CHAIN_UNTRUSTED', `${label} ${problem}`);
     }
     // pathLenConstraint counts the intermediates that may follow this one towards the leaf.
     if (constraints.pathLength !== undefined && depth - 1 > constraints.pathLength) {
-      return fail('ERR_CHAIN_UNTRUSTED', `${label} allows ${constraints.pathLength} intermediates below it; the chain has ${depth - 1}`);
+      const problem = `allows ${constraints.pathLength} intermediates below it; the chain has ${depth - 1}`;
+      return fail('ERR_CHAIN_UNTRUSTED', `${label} ${problem}`);
     }
   }
   const eku = certificate.getExtension(x509.ExtendedKeyUsageExtension);
@@ -192,7 +199,8 @@ function untrusted(
       ? `chain ends in the self-signed root "${certificate.subject}", which is not one of the ${trusted}`
       : `${label} issued by "${certificate.issuer}" does not chain to any of the ${trusted}`,
     sameName
-      ? 'a root with the same name is trusted but its key did not sign this chain; the peer uses another CA instance or a rotated root'
+      ? 'a root with the same name is trusted but its key did not sign this chain; ' +
+        'the peer uses another CA instance or a rotated root'
       : 'the peer uses a different mesh CA; both sides must trust the same root-cert.pem',
   );
 }

@@ -1,6 +1,7 @@
 import { createCsr, verifyCsr } from './csr';
 import { exportPublicKeyPem, generateKeyPair } from './key-pair';
 import type { Identity } from './spiffe-id';
+import { x509 } from './x509';
 import { openssl, opensslOk, readText, tamperPem, uriSansFromText, withTempDir, writeFiles } from '../test/support';
 
 const sleep: Identity = { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'sleep' };
@@ -62,6 +63,16 @@ describe('verifyCsr', () => {
     });
     // The untampered request still verifies: the failure is due to the change, not the helper.
     expect((await verifyCsr(tamperPem(pem, '/sa/sleep', '/sa/sleep'))).ok).toBe(true);
+  });
+
+  it('rejects a signed CSR whose SAN extension is malformed with ERR_CSR_INVALID', async () => {
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      keys: await generateKeyPair(),
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [new x509.Extension('2.5.29.17', true, new Uint8Array([1, 2, 3]))],
+    });
+    const result = await verifyCsr(csr.toString('pem'));
+    expect(!result.ok && result.error).toMatchObject({ code: 'ERR_CSR_INVALID', message: expect.stringMatching(/^csr is not a valid PKCS#10 request: /) });
   });
 
   it.each([

@@ -61,21 +61,25 @@ export async function decodeVerifiedCsr(csrPem: string): Promise<Result<Verified
   if (label === undefined || !CSR_LABELS.includes(label)) {
     return fail(
       'ERR_CSR_INVALID',
-      label === undefined ? 'csr is not PEM: no "-----BEGIN CERTIFICATE REQUEST-----" line' : `csr is a PEM "${label}", not a "CERTIFICATE REQUEST"`,
+      label === undefined
+        ? 'csr is not PEM: no "-----BEGIN CERTIFICATE REQUEST-----" line'
+        : `csr is a PEM "${label}", not a "CERTIFICATE REQUEST"`,
       'IstioCertificateRequest.csr carries a PEM PKCS#10 request',
     );
   }
-  let request: x509.Pkcs10CertificateRequest;
+  let decoded: VerifiedCsr;
   try {
-    request = new x509.Pkcs10CertificateRequest(csrPem);
+    decoded = decodeCsr(csrPem);
   } catch (cause) {
     return fail('ERR_CSR_INVALID', `csr is not a valid PKCS#10 request: ${describeCause(cause)}`);
   }
+  const { request } = decoded;
   let signatureValid: boolean;
   try {
     signatureValid = await request.verify();
   } catch (cause) {
-    return fail('ERR_CSR_SIGNATURE', `csr signature could not be checked: ${describeCause(cause)}`, 'use an ECDSA or RSA key');
+    const message = `csr signature could not be checked: ${describeCause(cause)}`;
+    return fail('ERR_CSR_SIGNATURE', message, 'use an ECDSA or RSA key');
   }
   if (!signatureValid) {
     return fail(
@@ -84,8 +88,14 @@ export async function decodeVerifiedCsr(csrPem: string): Promise<Result<Verified
       'the request was altered after signing, or signed with a different key than the one it carries',
     );
   }
+  return ok(decoded);
+}
+
+/** Decode everything up front: @peculiar/x509 parses extensions, names and keys lazily and throws on first use. */
+function decodeCsr(csrPem: string): VerifiedCsr {
+  const request = new x509.Pkcs10CertificateRequest(csrPem);
   const sans = subjectAltNames(request);
-  return ok({
+  return {
     request,
     info: {
       subject: request.subject,
@@ -93,5 +103,5 @@ export async function decodeVerifiedCsr(csrPem: string): Promise<Result<Verified
       dnsSans: sans.dnsNames,
       publicKeyPem: `${request.publicKey.toString('pem')}\n`,
     },
-  });
+  };
 }

@@ -11,7 +11,8 @@
  * - `ERR_CA_FILES_INCOMPLETE` / `ERR_CA_INVALID`: the plug-in CA files (Istio's `cacerts` layout) are partly
  *   missing, or do not form a signing certificate, its key and a chain to the root.
  * - `ERR_CA_STORAGE`: reading or writing the CA storage failed.
- * - `ERR_SIGN_REQUEST_INVALID`: a signing request names no DNS name, a malformed one, or no key.
+ * - `ERR_SIGN_REQUEST_INVALID`: a signing request names a malformed identity, no DNS name or a malformed one.
+ * - `ERR_CERT_GENERATION`: a valid request could not be turned into a signed certificate (istiod `CertGenError`).
  * - Peer-chain verification: `ERR_CERT_PARSE`, `ERR_CHAIN_UNTRUSTED`, `ERR_CERT_EXPIRED`, `ERR_CERT_NOT_YET_VALID`,
  *   `ERR_CERT_WRONG_USAGE` (extended key usage lacks serverAuth/clientAuth), `ERR_NO_SPIFFE_ID`,
  *   `ERR_TRUST_DOMAIN_MISMATCH`, `ERR_SAN_MISMATCH`.
@@ -26,6 +27,7 @@ export type IdentityErrorCode =
   | 'ERR_CA_INVALID'
   | 'ERR_CA_STORAGE'
   | 'ERR_SIGN_REQUEST_INVALID'
+  | 'ERR_CERT_GENERATION'
   | 'ERR_CERT_PARSE'
   | 'ERR_CHAIN_UNTRUSTED'
   | 'ERR_CERT_EXPIRED'
@@ -51,7 +53,11 @@ export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
   return { ok: true, value };
 }
 
-export function fail(code: IdentityErrorCode, message: string, hint?: string): { readonly ok: false; readonly error: IdentityError } {
+export function fail(
+  code: IdentityErrorCode,
+  message: string,
+  hint?: string,
+): { readonly ok: false; readonly error: IdentityError } {
   const error: IdentityError = hint === undefined ? { code, message } : { code, message, hint };
   return { ok: false, error };
 }

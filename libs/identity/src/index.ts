@@ -1,6 +1,6 @@
 // Public entry of @weft/identity: SPIFFE identities, workload keys and CSRs, the mesh CA, peer chain and SAN
 // verification, and the certificate renewal schedule. Pure: storage and clocks are passed in.
-export { describeCause, type IdentityError, type IdentityErrorCode, type Result } from './identity-error';
+export type { IdentityError, IdentityErrorCode, Result } from './identity-error';
 export {
   DEFAULT_SERVICE_ACCOUNT,
   DEFAULT_TRUST_DOMAIN,
@@ -38,7 +38,12 @@ export {
   type SignServingRequest,
   type SignWorkloadRequest,
 } from './certificate-authority';
-export { MAX_INTERMEDIATES, verifyPeerChain, type CertificateUsage, type VerifyPeerChainOptions } from './chain-verification';
+export {
+  MAX_INTERMEDIATES,
+  verifyPeerChain,
+  type CertificateUsage,
+  type VerifyPeerChainOptions,
+} from './chain-verification';
 export { certificateInfo, parsePemBundle, type CertificateInfo } from './certificate-info';
 export {
   CERT_FETCH_BACKOFF_FACTOR,

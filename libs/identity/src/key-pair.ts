@@ -95,7 +95,8 @@ function importParamsFor(
     const curveName = keyObject.asymmetricKeyDetails?.namedCurve ?? 'unknown';
     const curve = EC_CURVES[curveName];
     if (curve === undefined) {
-      return fail('ERR_KEY_UNSUPPORTED', `EC curve "${curveName}" is not supported`, 'use P-256 (prime256v1), P-384 or P-521');
+      const hint = 'use P-256 (prime256v1), P-384 or P-521';
+      return fail('ERR_KEY_UNSUPPORTED', `EC curve "${curveName}" is not supported`, hint);
     }
     return ok({
       importParams: { name: 'ECDSA', namedCurve: curve.webCrypto },

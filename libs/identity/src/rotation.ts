@@ -53,7 +53,9 @@ export function createBackoff(options: BackoffOptions = {}): Backoff {
   if (!(jitter >= 0 && jitter <= 1)) throw new RangeError(`backoff jitter must be within [0, 1], got ${jitter}`);
 
   const intervalMs = (attempt: number): number => {
-    if (!Number.isInteger(attempt) || attempt < 0) throw new RangeError(`attempt must be a non-negative integer, got ${attempt}`);
+    if (!Number.isInteger(attempt) || attempt < 0) {
+      throw new RangeError(`attempt must be a non-negative integer, got ${attempt}`);
+    }
     // factor^attempt overflows to Infinity for large attempts; min() still lands on maxMs.
     return Math.min(maxMs, initialMs * factor ** attempt);
   };

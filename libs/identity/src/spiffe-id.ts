@@ -76,7 +76,8 @@ export function identityFromWorkload(trustDomain: string, namespace: string, ser
 
 /** `<td>/ns/<ns>/sa/<sa>`: the form of `source.principals` in an AuthorizationPolicy (the SPIFFE ID minus scheme). */
 export function formatPrincipal(identity: Identity): string {
-  return `${identity.trustDomain}/${NAMESPACE_SEGMENT}/${identity.namespace}/${SERVICE_ACCOUNT_SEGMENT}/${identity.serviceAccount}`;
+  const { trustDomain, namespace, serviceAccount } = identity;
+  return `${trustDomain}/${NAMESPACE_SEGMENT}/${namespace}/${SERVICE_ACCOUNT_SEGMENT}/${serviceAccount}`;
 }
 
 /** Parse an exact (wildcard-free) principal `<td>/ns/<ns>/sa/<sa>`. Wildcard matching belongs to the policy lib. */
@@ -90,7 +91,8 @@ export function parsePrincipal(principal: string): Result<Identity> {
   }
   const parsed = parseSpiffeId(`${SPIFFE_SCHEME}${principal}`);
   if (parsed.ok) return parsed;
-  return fail('ERR_SPIFFE_ID_INVALID', `principal "${principal}" is not <trust-domain>/ns/<namespace>/sa/<service-account>`, parsed.error.message);
+  const message = `principal "${principal}" is not <trust-domain>/ns/<namespace>/sa/<service-account>`;
+  return fail('ERR_SPIFFE_ID_INVALID', message, parsed.error.message);
 }
 
 /** Field-wise equality; trust domains compare exactly, as ztunnel's `Identity` equality does. */

@@ -1,7 +1,7 @@
-// The single place @peculiar/x509 is loaded: the Reflect polyfill goes first and the crypto provider is set to
-// Node's WebCrypto (DESIGN.md §8), so every other file just imports `x509` from here.
+// The single place @peculiar/x509 is loaded: reflect-metadata (tsyringe, inside @peculiar/x509, needs it) goes
+// first and the crypto provider is set to Node's WebCrypto (DESIGN.md §8); every other file imports `x509` from here.
 
-import './reflect-metadata-shim';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 
@@ -17,9 +17,6 @@ export type CryptoKeyPair = webcrypto.CryptoKeyPair;
 /** OIDs this library reads or writes. */
 export const OID = {
   subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extendedKeyUsage: '2.5.29.37',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
