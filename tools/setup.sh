@@ -31,8 +31,11 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 export NX_DAEMON=false NX_NO_CLOUD=true
-echo "setup: npm ci"
-npm ci --no-audit --no-fund --loglevel=error
+# `npm install` against the committed lock file rather than `npm ci`: the registry these machines use lacks some
+# other platforms' optional binaries (e.g. @bufbuild/buf-darwin-arm64), which the lock file therefore cannot list,
+# and `npm ci` refuses such a lock file as out of sync. The versions installed are still the locked ones.
+echo "setup: npm install (locked versions)"
+npm install --no-audit --no-fund --loglevel=error
 echo "setup: building every project"
 npx nx run-many -t build --output-style=static
 echo "setup: done. Run the tests with: npm test"
