@@ -3,3 +3,4 @@
 export * from './type-urls';
 export * from './adapters';
 export * from './ads';
+export * from './certificate-service';
