@@ -1,20 +1,16 @@
 // Public surface of the proto ⇄ domain adapters: per-resource decoding for the xDS client (results, never
-// exceptions) and encoding for the control plane. Helpers used only between adapter files stay unexported here.
+// exceptions) and encoding to resource bytes for the control plane. Functions returning generated wire types stay
+// internal (STYLE.md #3).
 
 export {
   addressResourceName,
   decodeAddressResource,
-  encodeAddress,
   encodeAddressResource,
-  encodeService,
-  encodeWorkload,
-  toAny,
   type AddressResource,
 } from './address-adapter';
 export {
   authorizationResourceName,
   decodeAuthorizationResource,
-  encodeAuthorization,
   encodeAuthorizationResource,
 } from './authorization-adapter';
 export { canonicalIpAddress, ipAddressFromBytes, ipAddressToBytes } from './ip-address';

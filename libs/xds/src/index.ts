@@ -4,3 +4,4 @@ export * from './type-urls';
 export * from './adapters';
 export * from './ads';
 export * from './certificate-service';
+export * from './mesh-resources';

@@ -1,0 +1,33 @@
+import { parseControlplaneConfig } from './config';
+
+describe('parseControlplaneConfig', () => {
+  it('applies istiod-like defaults and freezes the result', () => {
+    const result = parseControlplaneConfig({});
+    if (!result.ok) throw new Error(result.errors.join('; '));
+    expect(result.config).toMatchObject({
+      WEFT_CONFIG_SOURCE: 'manifests',
+      WEFT_XDS_PLAINTEXT_PORT: 15010,
+      WEFT_XDS_TLS_PORT: 15012,
+      WEFT_MONITORING_PORT: 15014,
+      CA_TRUSTED_NODE_ACCOUNTS: ['istio-system/ztunnel'],
+      DEFAULT_WORKLOAD_CERT_TTL_SECONDS: 86_400,
+      TRUST_DOMAIN: 'cluster.local',
+      ROOT_NAMESPACE: 'istio-system',
+    });
+    expect(Object.isFrozen(result.config)).toBe(true);
+  });
+
+  it('parses lists and numbers from strings', () => {
+    const result = parseControlplaneConfig({ CA_TRUSTED_NODE_ACCOUNTS: 'istio-system/ztunnel, weft/ztunnel', WEFT_XDS_TLS_PORT: '0' });
+    if (!result.ok) throw new Error(result.errors.join('; '));
+    expect(result.config.CA_TRUSTED_NODE_ACCOUNTS).toEqual(['istio-system/ztunnel', 'weft/ztunnel']);
+    expect(result.config.WEFT_XDS_TLS_PORT).toBe(0);
+  });
+
+  it('reports every invalid variable at once, by name', () => {
+    const result = parseControlplaneConfig({ WEFT_XDS_TLS_PORT: '70000', WEFT_CONFIG_SOURCE: 'etcd', LOG_LEVEL: 'loud' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map((e) => e.split(':')[0]).sort()).toEqual(['LOG_LEVEL', 'WEFT_CONFIG_SOURCE', 'WEFT_XDS_TLS_PORT']);
+  });
+});
