@@ -54,7 +54,7 @@ export interface OrderOutcome {
 export function decideAllowDeny<P extends OrderedPolicy>(
   policies: readonly P[],
   matches: (policy: P) => boolean,
-  trace: string[],
+  trace: string[] | undefined,
 ): OrderOutcome {
   const dryRun: DryRunOutcome[] = [];
   const relevant = policies.filter((p) => p.action === 'ALLOW' || p.action === 'DENY');
@@ -62,27 +62,27 @@ export function decideAllowDeny<P extends OrderedPolicy>(
     const matched = matches(policy);
     const wouldAllow = policy.action === 'DENY' ? !matched : matched;
     dryRun.push({ policy: policy.key, action: policy.action, matched, wouldAllow });
-    trace.push(`dry-run ${policy.key} (${policy.action}): ${matched ? 'matched' : 'no match'}, would ${wouldAllow ? 'allow' : 'deny'}; not enforced`);
+    trace?.push(`dry-run ${policy.key} (${policy.action}): ${matched ? 'matched' : 'no match'}, would ${wouldAllow ? 'allow' : 'deny'}; not enforced`);
   }
   const enforced = relevant.filter((p) => !p.dryRun);
   for (const policy of enforced.filter((p) => p.action === 'DENY')) {
     if (matches(policy)) {
-      trace.push(`decision: deny, DENY policy ${policy.key} matched`);
+      trace?.push(`decision: deny, DENY policy ${policy.key} matched`);
       return { allow: false, policy: policy.key, reason: explicitlyDeniedReason(policy.key), dryRun };
     }
   }
   const allows = enforced.filter((p) => p.action === 'ALLOW');
   if (allows.length === 0) {
-    trace.push('decision: allow, no ALLOW policy applies');
+    trace?.push('decision: allow, no ALLOW policy applies');
     return { allow: true, reason: REASON_NO_ALLOW_POLICIES, dryRun };
   }
   for (const policy of allows) {
     if (matches(policy)) {
-      trace.push(`decision: allow, ALLOW policy ${policy.key} matched`);
+      trace?.push(`decision: allow, ALLOW policy ${policy.key} matched`);
       return { allow: true, policy: policy.key, reason: allowedByReason(policy.key), dryRun };
     }
   }
   const count = allows.length === 1 ? '1 ALLOW policy applies' : `${allows.length} ALLOW policies apply`;
-  trace.push(`decision: deny, ${count} and none matched`);
+  trace?.push(`decision: deny, ${count} and none matched`);
   return { allow: false, reason: REASON_NONE_ALLOWED, dryRun };
 }

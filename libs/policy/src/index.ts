@@ -74,7 +74,15 @@ export {
   type AuthorizationDecision,
   type DryRunOutcome,
 } from './authorization-decision';
-export { compileL4, evaluateL4, type CompiledL4, type CompiledL4Policy, type L4Connection, type L4Decision } from './l4-evaluator';
+export {
+  compileL4,
+  evaluateL4,
+  type CompiledL4,
+  type CompiledL4Policy,
+  type EvaluateOptions,
+  type L4Connection,
+  type L4Decision,
+} from './l4-evaluator';
 export { compileL7, evaluateL7, type CompiledL7, type CompiledL7Policy, type CustomCheck, type L7Decision } from './l7-evaluator';
 export type { L7Request } from './l7-request-match';
 export {

@@ -232,3 +232,25 @@ describe('§6.5 matching details and trace', () => {
     expect(evaluateL4(compiled, conn()).allow).toBe(true);
   });
 });
+
+describe('explain option', () => {
+  it('§6.5 the data path can skip the trace and still gets the same decision', () => {
+    const compiled = compileL4([
+      {
+        name: 'deny-plaintext',
+        namespace: 'default',
+        scope: 'NAMESPACE',
+        action: 'DENY',
+        rules: [{ clauses: [{ matches: [{ ...EMPTY_MATCH, notPrincipals: [{ kind: 'presence' }] }] }] }],
+        dryRun: false,
+      },
+    ]);
+    const conn = { srcIp: '10.0.0.1', dstIp: '10.0.0.2', dstPort: 80 };
+    const quiet = evaluateL4(compiled, conn, { explain: false });
+    const explained = evaluateL4(compiled, conn);
+    expect(quiet.allow).toBe(false);
+    expect(quiet.reason).toBe(explained.reason);
+    expect(quiet.trace).toEqual([]);
+    expect(explained.trace.length).toBeGreaterThan(1);
+  });
+});

@@ -125,48 +125,55 @@ function evaluateMatch(m: CompiledMatch, facts: ConnectionFacts): PairResult {
 }
 
 /** ztunnel `Authorization::matches`, writing one trace line per rule and clause. */
-function policyMatches(policy: CompiledL4Policy, facts: ConnectionFacts, trace: string[]): boolean {
+function policyMatches(policy: CompiledL4Policy, facts: ConnectionFacts, trace: string[] | undefined): boolean {
   const head = `${policy.key} (${policy.action}, ${policy.scope})`;
   if (policy.rules.length === 0) {
-    trace.push(`${head}: no rules, matches nothing`);
+    trace?.push(`${head}: no rules, matches nothing`);
     return false;
   }
   for (const [r, rule] of policy.rules.entries()) {
     let ruleMatch = true;
     for (const [c, clause] of rule.entries()) {
-      const notes: string[] = [];
+      // Notes are only gathered when a trace is wanted: this runs for every connection ztunnel accepts.
+      const notes: string[] | undefined = trace && [];
       let clauseMatch = clause.length === 0;
       for (const [i, m] of clause.entries()) {
         if (m.empty) {
-          notes.push(`match ${i} empty, skipped`);
+          notes?.push(`match ${i} empty, skipped`);
           continue;
         }
         const result = evaluateMatch(m, facts);
-        notes.push(`match ${i} ${result.pass ? 'matched' : `failed (${result.detail})`}`);
+        notes?.push(`match ${i} ${result.pass ? 'matched' : `failed (${result.detail})`}`);
         if (result.pass) {
           clauseMatch = true;
           break;
         }
       }
-      trace.push(`${head} rule ${r} clause ${c}: ${clauseMatch ? 'match' : 'no match'}${notes.length > 0 ? ` [${notes.join('; ')}]` : ' [no matches: true]'}`);
+      trace?.push(`${head} rule ${r} clause ${c}: ${clauseMatch ? 'match' : 'no match'}${notes !== undefined && notes.length > 0 ? ` [${notes.join('; ')}]` : ' [no matches: true]'}`);
       if (!clauseMatch) {
         ruleMatch = false;
         break;
       }
     }
-    trace.push(`${head} rule ${r}: ${ruleMatch ? (rule.length === 0 ? 'match (no clauses)' : 'match') : 'no match'}`);
+    trace?.push(`${head} rule ${r}: ${ruleMatch ? (rule.length === 0 ? 'match (no clauses)' : 'match') : 'no match'}`);
     if (ruleMatch) return true;
   }
   return false;
 }
 
+export interface EvaluateOptions {
+  /** Build the explain trace (default true). The data path passes false: the trace is for `authz explain`. */
+  readonly explain?: boolean;
+}
+
 /** Decides one connection (§6.5 steps 2–6). */
-export function evaluateL4(compiled: CompiledL4, conn: L4Connection): L4Decision {
+export function evaluateL4(compiled: CompiledL4, conn: L4Connection, options: EvaluateOptions = {}): L4Decision {
   const facts = factsOf(conn);
   const who = facts.principal === undefined ? 'no peer identity' : `peer ${facts.principal}`;
-  const trace: string[] = [`connection ${conn.srcIp} -> ${conn.dstIp}:${conn.dstPort}, ${who}`];
-  if (facts.src === undefined) trace.push(`source IP ${conn.srcIp} is not an IP address; IP fields cannot match`);
-  if (facts.dst === undefined) trace.push(`destination IP ${conn.dstIp} is not an IP address; IP fields cannot match`);
+  const trace: string[] | undefined =
+    options.explain === false ? undefined : [`connection ${conn.srcIp} -> ${conn.dstIp}:${conn.dstPort}, ${who}`];
+  if (facts.src === undefined) trace?.push(`source IP ${conn.srcIp} is not an IP address; IP fields cannot match`);
+  if (facts.dst === undefined) trace?.push(`destination IP ${conn.dstIp} is not an IP address; IP fields cannot match`);
   const outcome = decideAllowDeny(compiled.policies, (p) => policyMatches(p, facts, trace), trace);
-  return { ...outcome, trace };
+  return { ...outcome, trace: trace ?? [] };
 }
