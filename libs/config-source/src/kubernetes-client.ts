@@ -1,0 +1,54 @@
+// The real KubeApi over @kubernetes/client-node. That package is ESM-only while this workspace is CommonJS, so
+// it is loaded with a dynamic import() here and nowhere else; importing the library never loads it.
+import type { KubernetesObject } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { KubeApi, WatchInformer } from './kubernetes-source';
+import { apiVersionOf, resourcePath, type KubeResource } from './kubernetes-resources';
+
+/** The field manager named on every write, so `kubectl get --show-managed-fields` says who wrote it. */
+export const WEFT_FIELD_MANAGER = 'weft-controlplane';
+
+export interface KubeApiOptions {
+  /** A kubeconfig file; default: in-cluster service account, then $KUBECONFIG / ~/.kube/config. */
+  readonly kubeconfigPath?: string;
+  readonly fieldManager?: string;
+}
+
+export async function loadKubeApi(options: KubeApiOptions = {}): Promise<KubeApi> {
+  const k8s = await import('@kubernetes/client-node');
+  const config = new k8s.KubeConfig();
+  if (options.kubeconfigPath !== undefined) config.loadFromFile(options.kubeconfigPath);
+  else config.loadFromDefault();
+  const objects = k8s.KubernetesObjectApi.makeApiClient(config);
+  const custom = config.makeApiClient(k8s.CustomObjectsApi);
+  const fieldManager = options.fieldManager ?? WEFT_FIELD_MANAGER;
+  const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+  return {
+    createInformer(resource: KubeResource): WatchInformer {
+      const informer = k8s.makeInformer<KubernetesObject>(config, resourcePath(resource), () =>
+        objects.list<KubernetesObject>(apiVersionOf(resource), resource.kind),
+      );
+      return {
+        on(verb, callback) {
+          if (verb === 'error') informer.on(k8s.ERROR, callback);
+          else informer.on(verb, callback);
+        },
+        start: () => informer.start(),
+        stop: () => informer.stop(),
+        list: () => informer.list(),
+      };
+    },
+    async mergePatchAnnotations(resource, namespace, name, annotations) {
+      const metadata = { name, ...(resource.namespaced ? { namespace } : {}), annotations };
+      const body = { apiVersion: apiVersionOf(resource), kind: resource.kind, metadata } as KubernetesObject;
+      await objects.patch(body, undefined, undefined, fieldManager, undefined, k8s.PatchStrategy.MergePatch);
+    },
+    async mergePatchStatus(resource, namespace, name, patch) {
+      const { group, version, plural } = resource;
+      await custom.patchNamespacedCustomObjectStatus(
+        { group, version, namespace, plural, name, body: patch, fieldManager },
+        mergePatch,
+      );
+    },
+  };
+}
