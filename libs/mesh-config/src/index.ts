@@ -1,1 +1,3 @@
 export * from './kube-object';
+export * from './validation';
+export * from './translation';

@@ -54,3 +54,6 @@ export function objectRef(object: Pick<KubeObject, 'kind' | 'metadata'>): string
   const ns = object.metadata.namespace;
   return `${object.kind} ${ns === undefined || ns === '' ? '' : `${ns}/`}${object.metadata.name}`;
 }
+
+/** The GatewayClass that makes a Gateway an Istio waypoint. */
+export const WAYPOINT_GATEWAY_CLASS = 'istio-waypoint';
