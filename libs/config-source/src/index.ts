@@ -30,4 +30,10 @@ export {
   type KubeResource,
   type InformerRestart,
 } from './kubernetes-resources';
-export { loadKubeApi, WEFT_FIELD_MANAGER, type KubeApiOptions } from './kubernetes-client';
+export {
+  loadKubeApi,
+  loadTokenReviewer,
+  WEFT_FIELD_MANAGER,
+  type KubeApiOptions,
+  type TokenReviewResult,
+} from './kubernetes-client';

@@ -52,3 +52,32 @@ export async function loadKubeApi(options: KubeApiOptions = {}): Promise<KubeApi
     },
   };
 }
+
+/** The `authentication.k8s.io/v1` TokenReview status fields a caller check reads. */
+export interface TokenReviewResult {
+  readonly authenticated?: boolean;
+  readonly error?: string;
+  readonly audiences?: readonly string[];
+  readonly user?: {
+    readonly username?: string;
+    readonly uid?: string;
+    readonly extra?: Readonly<Record<string, readonly string[]>>;
+  };
+}
+
+/** Creates TokenReviews with the controlplane's own credentials (the CA's check of a caller's bearer token). */
+export async function loadTokenReviewer(
+  options: KubeApiOptions = {},
+): Promise<(token: string, audiences: readonly string[]) => Promise<TokenReviewResult>> {
+  const k8s = await import('@kubernetes/client-node');
+  const config = new k8s.KubeConfig();
+  if (options.kubeconfigPath !== undefined) config.loadFromFile(options.kubeconfigPath);
+  else config.loadFromDefault();
+  const authentication = config.makeApiClient(k8s.AuthenticationV1Api);
+  return async (token, audiences) => {
+    const review = await authentication.createTokenReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [...audiences] } },
+    });
+    return review.status ?? {};
+  };
+}

@@ -10,40 +10,12 @@ import {
   type Result,
 } from '@weft/identity';
 
+import type { CertificateOutcome, CertificateServiceHandler } from '@weft/xds';
+
 import type { CaLogger } from './ca-error';
 import type { AuthenticationResult, CallerAuthenticator } from './caller-authenticator';
 import type { NodeAuthorizer } from './node-authorizer';
 
-/** `IstioCertificateRequest` as domain values; the metadata Struct's two keys lifted out. */
-export interface CertificateRequest {
-  readonly csr: string;
-  /** `validity_duration` in seconds; ≤ 0 means the CA default (24 h), longer than the maximum (90 d) is capped. */
-  readonly validityDurationSeconds: number;
-  /** `metadata.ImpersonatedIdentity`: the SPIFFE ID ztunnel asks for on a pod's behalf. */
-  readonly impersonatedIdentity?: string;
-  /** `metadata.CertSigner`: a named signer. */
-  readonly certSigner?: string;
-}
-
-/** The gRPC headers the CA reads (ztunnel `AuthSource::insert_headers`). */
-export interface CertificateCallMetadata {
-  /** `authorization: Bearer <token>`. */
-  readonly authorization?: string;
-  /** `clusterid`. */
-  readonly clusterId?: string;
-}
-
-export type CertificateGrpcCode = 'UNAUTHENTICATED' | 'INVALID_ARGUMENT' | 'INTERNAL';
-
-export type CertificateServiceResult =
-  | { readonly ok: true; readonly certChain: string[] }
-  | { readonly ok: false; readonly grpcCode: CertificateGrpcCode; readonly message: string };
-
-export type CertificateServiceHandler = (
-  request: CertificateRequest,
-  metadata: CertificateCallMetadata,
-  peer: string,
-) => Promise<CertificateServiceResult>;
 
 /** Request counts by outcome, for /metrics. */
 export interface CertificateServiceStats {
@@ -88,12 +60,12 @@ export function createCertificateService(options: CertificateServiceOptions): Ce
   const { ca, authenticator, authorizer, logger } = options;
   const stats: CertificateServiceStats = { issued: 0, unauthenticated: 0, invalid: 0, error: 0 };
 
-  const refuse = (peer: string, reason: string, message = UNAUTHENTICATED_MESSAGE): CertificateServiceResult => {
+  const refuse = (peer: string, reason: string, message = UNAUTHENTICATED_MESSAGE): CertificateOutcome => {
     stats.unauthenticated += 1;
     logger.warn({ peer, reason }, 'certificate request refused');
     return { ok: false, grpcCode: 'UNAUTHENTICATED', message };
   };
-  const invalid = (peer: string, message: string): CertificateServiceResult => {
+  const invalid = (peer: string, message: string): CertificateOutcome => {
     stats.invalid += 1;
     logger.warn({ peer, reason: message }, 'invalid certificate request');
     return { ok: false, grpcCode: 'INVALID_ARGUMENT', message };

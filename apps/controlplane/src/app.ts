@@ -1,0 +1,372 @@
+// The controlplane process wired together, in start order: CA → config source → first computation → xDS on 15010
+// (plaintext) and 15012 (TLS, with the CA) → monitoring on 15014. Every listener, watch and timer is owned here
+// and closed by `close()`, which drains xDS streams up to the configured deadline.
+
+import * as grpc from '@grpc/grpc-js';
+import {
+  createKubernetesSource,
+  createManifestDirectorySource,
+  loadKubeApi,
+  loadTokenReviewer,
+  type ConfigSource,
+  type ObjectStatus,
+} from '@weft/config-source';
+import { createCertificateAuthority, type CertificateAuthority } from '@weft/identity';
+import { WATCHED_KINDS, type KubeObject, type WaypointInfo } from '@weft/mesh-config';
+import {
+  addCertificateService,
+  buildMeshSnapshots,
+  createDeltaAdsServer,
+  createSnapshotSource,
+  type DeltaAdsServer,
+  type DeltaAuthResult,
+  type MeshResources,
+} from '@weft/xds';
+
+import { startAdminServer, type AdminServer } from './admin/admin-server';
+import { controlplaneMetrics } from './admin/controlplane-metrics';
+import { CaError } from './ca/ca-error';
+import {
+  createBootstrapTokenAuthenticator,
+  createTokenReviewAuthenticator,
+  loadBootstrapTokens,
+  type CallerAuthenticator,
+} from './ca/caller-authenticator';
+import { createCertificateService, type CertificateService } from './ca/certificate-service';
+import { createFileCaStorage } from './ca/file-ca-storage';
+import { createNodeAuthorizer } from './ca/node-authorizer';
+import { issueServingCertificate } from './ca/serving-certificate';
+import { createServingCertificateRotator, type ServingCertificateRotator } from './ca/serving-certificate-rotator';
+import type { ControlplaneConfig } from './config';
+import { messageFirst, type Logger } from './logging';
+import { computeMesh, type ConfigProblem, type Disposition, type MeshSettings } from './pipeline/compute-mesh';
+import { objectStatuses, statusWrites } from './pipeline/object-statuses';
+import { indexPodPlacement, type PodPlacement } from './pipeline/pods-on-node';
+
+export interface ControlplaneOptions {
+  readonly config: ControlplaneConfig;
+  readonly logger: Logger;
+  /** A ready-made source (tests); by default one is made from `WEFT_CONFIG_SOURCE`. */
+  readonly source?: ConfigSource;
+  /** Overrides how callers of 15012 are authenticated (tests); by default from the config source mode. */
+  readonly authenticator?: CallerAuthenticator;
+}
+
+export interface ControlplanePorts {
+  readonly xdsPlaintext: number;
+  readonly xdsTls: number;
+  readonly monitoring: number;
+}
+
+/** What the last computation produced, for the debug views and tests. */
+export interface ComputedState {
+  /** The config source version the resources were computed from. */
+  readonly configVersion: number;
+  readonly resources: MeshResources;
+  readonly waypoints: readonly WaypointInfo[];
+  readonly problems: readonly ConfigProblem[];
+  readonly rejected: ReadonlyMap<string, Disposition>;
+}
+
+export interface Controlplane {
+  readonly ports: ControlplanePorts;
+  /** The mesh root certificate clients of 15012 and workloads trust. */
+  readonly rootCertPem: string;
+  ready(): boolean;
+  computed(): ComputedState;
+  /** Stops accepting work, drains xDS streams up to the deadline and closes every listener and watch. Idempotent. */
+  close(): Promise<void>;
+}
+
+const EMPTY_STATE: ComputedState = {
+  configVersion: 0,
+  resources: { workloads: [], services: [], authorizations: [] },
+  waypoints: [],
+  problems: [],
+  rejected: new Map(),
+};
+
+function allObjects(source: ConfigSource): KubeObject[] {
+  const snapshot = source.snapshot();
+  return WATCHED_KINDS.flatMap((kind) => snapshot.list(kind));
+}
+
+async function createSource(config: ControlplaneConfig, logger: Logger): Promise<ConfigSource> {
+  const sourceLogger = messageFirst(logger, 'config');
+  if (config.WEFT_CONFIG_SOURCE === 'kubernetes') {
+    return createKubernetesSource({ api: await loadKubeApi(), logger: sourceLogger });
+  }
+  return createManifestDirectorySource({
+    directory: config.WEFT_MANIFEST_DIR,
+    ...(config.WEFT_STATUS_FILE === '' ? {} : { statusFile: config.WEFT_STATUS_FILE }),
+    logger: sourceLogger,
+  });
+}
+
+async function createAuthenticator(config: ControlplaneConfig): Promise<CallerAuthenticator> {
+  if (config.WEFT_CONFIG_SOURCE === 'kubernetes') {
+    const review = await loadTokenReviewer();
+    return createTokenReviewAuthenticator({ tokenReview: (token, audiences) => review(token, audiences) });
+  }
+  if (config.WEFT_BOOTSTRAP_TOKENS_FILE === '') {
+    throw new CaError(
+      'ERR_CA_CONFIG_INVALID',
+      'manifest mode needs WEFT_BOOTSTRAP_TOKENS_FILE: the per-node ztunnel tokens the CA and 15012 xDS accept',
+    );
+  }
+  return createBootstrapTokenAuthenticator(await loadBootstrapTokens(config.WEFT_BOOTSTRAP_TOKENS_FILE));
+}
+
+async function createCa(config: ControlplaneConfig): Promise<CertificateAuthority> {
+  const created = await createCertificateAuthority({
+    storage: createFileCaStorage(config.WEFT_CA_DIR),
+    trustDomain: config.TRUST_DOMAIN,
+    defaultTtlSeconds: config.DEFAULT_WORKLOAD_CERT_TTL_SECONDS,
+    maxTtlSeconds: config.MAX_WORKLOAD_CERT_TTL_SECONDS,
+  });
+  if (!created.ok) {
+    const { code, message } = created.error;
+    throw new CaError('ERR_CA_CONFIG_INVALID', `CA in ${config.WEFT_CA_DIR}: ${code}: ${message}`);
+  }
+  return created.value;
+}
+
+function bindGrpc(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, port) => (error === null ? resolve(port) : reject(error)));
+  });
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Graceful shutdown up to the deadline, then force. */
+function shutdownGrpc(server: grpc.Server, deadlineMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, deadlineMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export async function startControlplane(options: ControlplaneOptions): Promise<Controlplane> {
+  const { config, logger } = options;
+  const settings: MeshSettings = {
+    clusterId: config.CLUSTER_ID,
+    trustDomain: config.TRUST_DOMAIN,
+    domainSuffix: config.CLUSTER_DOMAIN,
+    rootNamespace: config.ROOT_NAMESPACE,
+    network: '',
+  };
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (cause) {
+        logger.error({ err: cause }, 'shutdown step failed');
+      }
+    }
+  };
+
+  try {
+    // 1. CA and the callers it trusts.
+    const ca = await createCa(config);
+    logger.info({ source: ca.source, dir: config.WEFT_CA_DIR }, 'CA loaded');
+    const authenticator = options.authenticator ?? (await createAuthenticator(config));
+
+    // 2. Config, computed into resources on every batch of changes.
+    const source = options.source ?? (await createSource(config, logger));
+    cleanups.push(() => source.close());
+    const snapshots = createSnapshotSource();
+    let state = EMPTY_STATE;
+    let lastGood: ReadonlyMap<string, KubeObject> = new Map();
+    let reported: ReadonlyMap<string, ObjectStatus> = new Map();
+    let placement: PodPlacement = indexPodPlacement([]);
+    let computations = 0;
+
+    const recompute = (version: number): void => {
+      const started = process.hrtime.bigint();
+      const objects = allObjects(source);
+      const computation = computeMesh(objects, lastGood, settings);
+      lastGood = computation.lastGood;
+      placement = indexPodPlacement(objects.filter((object) => object.kind === 'Pod'));
+      const changedTypes = snapshots.update(buildMeshSnapshots(computation.resources));
+      state = {
+        configVersion: version,
+        resources: computation.resources,
+        waypoints: computation.waypoints,
+        problems: computation.problems,
+        rejected: computation.rejected,
+      };
+      const statuses = objectStatuses(computation.problems, computation.rejected);
+      for (const [key, status] of statusWrites(reported, statuses)) source.reportStatus(key, status);
+      reported = statuses;
+      computations += 1;
+      const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.info(
+        {
+          configVersion: version,
+          objects: objects.length,
+          workloads: computation.resources.workloads.length,
+          services: computation.resources.services.length,
+          authorizations: computation.resources.authorizations.length,
+          rejected: computation.rejected.size,
+          changedTypes,
+          elapsedMs: Math.round(elapsedMs * 10) / 10,
+        },
+        'mesh computed',
+      );
+      for (const problem of computation.problems) {
+        if (problem.level === 'error') logger.warn({ object: problem.object, field: problem.field, code: problem.code }, problem.message);
+      }
+    };
+    const unsubscribe = source.subscribe((event) => {
+      for (const error of event.errors) logger.warn({ code: error.code }, error.message);
+      try {
+        recompute(event.version);
+      } catch (cause) {
+        // A bug in translation must not take the served config down: the previous snapshots keep serving.
+        logger.error({ err: cause, configVersion: event.version }, 'mesh computation failed; serving the previous resources');
+      }
+    });
+    cleanups.push(unsubscribe);
+    await source.start();
+
+    // 3. The CA service; impersonation is checked against where pods are scheduled now.
+    const authorizer = createNodeAuthorizer({
+      trustDomain: config.TRUST_DOMAIN,
+      trustedNodeAccounts: config.CA_TRUSTED_NODE_ACCOUNTS,
+      podsOnNode: { hasPod: (node, namespace, account) => placement.hasPod(node, namespace, account) },
+      callerPods: { nodeOf: (...args) => placement.nodeOf(...args) },
+    });
+    const caLogger = logger.child({ scope: 'ca' });
+    const certificates: CertificateService = createCertificateService({ ca, authenticator, authorizer, logger: caLogger });
+
+    // 4. Delta ADS: one server per listener over the same resources; 15012 requires an authenticated caller.
+    const adsLogger = messageFirst(logger, 'xds');
+    const authenticateXds = async (metadata: grpc.Metadata): Promise<DeltaAuthResult> => {
+      const header = metadata.get('authorization')[0];
+      const token = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+      if (token === undefined) return { ok: false, message: 'authentication failure: no bearer token' };
+      const cluster = metadata.get('clusterid')[0];
+      const result = await authenticator.authenticate(token, typeof cluster === 'string' ? cluster : undefined);
+      if (!result.ok) {
+        adsLogger.warn('xDS caller refused', { reason: result.reason });
+        return { ok: false, message: 'authentication failure' };
+      }
+      const { namespace, serviceAccount } = result.caller;
+      return { ok: true, identity: `spiffe://${config.TRUST_DOMAIN}/ns/${namespace}/sa/${serviceAccount}` };
+    };
+    const adsOptions = { source: snapshots, debounceMs: config.PILOT_DEBOUNCE_AFTER_MS, logger: adsLogger };
+    const plainAds: DeltaAdsServer = createDeltaAdsServer(adsOptions);
+    const tlsAds: DeltaAdsServer = createDeltaAdsServer({ ...adsOptions, authenticate: authenticateXds });
+    const drain = config.WEFT_DRAIN_DEADLINE_MS;
+
+    const rotator: ServingCertificateRotator = createServingCertificateRotator({
+      issue: () => issueServingCertificate({ ca, namespace: config.POD_NAMESPACE, extraDnsNames: config.WEFT_SERVING_DNS_NAMES }),
+      logger: caLogger,
+    });
+    await rotator.start();
+    cleanups.push(() => rotator.close());
+
+    const tlsServer = new grpc.Server();
+    tlsAds.addTo(tlsServer);
+    addCertificateService(tlsServer, certificates.handle);
+    const tlsCredentials = grpc.experimental.createCertificateProviderServerCredentials(rotator, rotator, false);
+    const xdsTls = await bindGrpc(tlsServer, hostPort(config.WEFT_LISTEN_ADDRESS, config.WEFT_XDS_TLS_PORT), tlsCredentials);
+    cleanups.push(() => shutdownGrpc(tlsServer, drain));
+    cleanups.push(() => tlsAds.close(drain));
+
+    const plainServer = new grpc.Server();
+    plainAds.addTo(plainServer);
+    const plainAddress = hostPort(config.WEFT_LISTEN_ADDRESS, config.WEFT_XDS_PLAINTEXT_PORT);
+    const xdsPlaintext = await bindGrpc(plainServer, plainAddress, grpc.ServerCredentials.createInsecure());
+    cleanups.push(() => shutdownGrpc(plainServer, drain));
+    cleanups.push(() => plainAds.close(drain));
+
+    // 5. Monitoring.
+    let ready = true;
+    const admin: AdminServer = await startAdminServer(
+      {
+        ready: () => ready,
+        metrics: () =>
+          controlplaneMetrics({
+            xds: [
+              { listener: 'grpc-xds', stats: plainAds.stats() },
+              { listener: 'https-dns', stats: tlsAds.stats() },
+            ],
+            ca: certificates.stats,
+            rejectedConfigs: state.rejected.size,
+            warnedConfigs: new Set(state.problems.filter((p) => p.level === 'warning').map((p) => p.key)).size,
+            computations,
+            resources: new Map([...snapshots.current()].map(([typeUrl, snapshot]) => [typeUrl, snapshot.size])),
+          }),
+        configDump: () => configDump(config, state, snapshots.current()),
+        connections: () => ({
+          'grpc-xds': plainAds.connections(),
+          'https-dns': tlsAds.connections(),
+        }),
+        configErrors: () => configErrors(state),
+      },
+      config.WEFT_MONITORING_PORT,
+      config.WEFT_LISTEN_ADDRESS,
+    );
+    cleanups.splice(0, 0, () => admin.close());
+
+    const ports = { xdsPlaintext, xdsTls, monitoring: admin.port };
+    logger.info({ ports, source: config.WEFT_CONFIG_SOURCE }, 'controlplane serving');
+
+    let closing: Promise<void> | undefined;
+    return {
+      ports,
+      rootCertPem: ca.rootCertPem,
+      ready: () => ready,
+      computed: () => state,
+      close() {
+        ready = false;
+        closing ??= closeAll().then(() => logger.info('controlplane stopped'));
+        return closing;
+      },
+    };
+  } catch (cause) {
+    await closeAll();
+    throw cause;
+  }
+}
+
+function configDump(
+  config: ControlplaneConfig,
+  state: ComputedState,
+  snapshots: ReadonlyMap<string, ReadonlyMap<string, { readonly version: string }>>,
+): unknown {
+  const versions = Object.fromEntries(
+    [...snapshots].map(([typeUrl, snapshot]) => [
+      typeUrl,
+      Object.fromEntries([...snapshot].map(([name, entry]) => [name, entry.version])),
+    ]),
+  );
+  return {
+    config,
+    configVersion: state.configVersion,
+    versions,
+    workloads: state.resources.workloads,
+    services: state.resources.services,
+    authorizations: state.resources.authorizations,
+    waypoints: state.waypoints,
+  };
+}
+
+function configErrors(state: ComputedState): unknown {
+  return {
+    configVersion: state.configVersion,
+    rejected: Object.fromEntries(state.rejected),
+    problems: state.problems,
+  };
+}
