@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: network namespaces and redirection (iproute2, iptables, nftables), the reference CNI
-# plugins the local cluster chains (containernetworking-plugins), and openssl, which the identity tests use
-# to check issued certificates with the real tool.
-APT_PACKAGES=(iproute2 iptables nftables containernetworking-plugins openssl ca-certificates)
+# plugins the local cluster chains (containernetworking-plugins), ipset for the node probe rules, and openssl,
+# which the identity tests use to check issued certificates with the real tool.
+APT_PACKAGES=(iproute2 iptables nftables ipset containernetworking-plugins openssl ca-certificates)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
