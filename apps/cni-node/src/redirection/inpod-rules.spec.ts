@@ -131,3 +131,13 @@ describe('inpodRouting', () => {
     expect(inpodRouting(family)).toEqual({ rule, route });
   });
 });
+
+describe('installScript when options change', () => {
+  it('removes our raw chains when DNS capture is turned off', () => {
+    const withDns = '*raw\n:PREROUTING ACCEPT [0:0]\n:ISTIO_PRERT - [0:0]\n:ISTIO_OUTPUT - [0:0]\n-A PREROUTING -j ISTIO_PRERT\n-A OUTPUT -j ISTIO_OUTPUT\nCOMMIT\n';
+    const script = installScript(inpodRules(4, { ...defaults, dnsCapture: false }), withDns);
+    expect(script.slice(0, script.indexOf('*mangle'))).toBe(
+      '*raw\n-D PREROUTING -j ISTIO_PRERT\n-D OUTPUT -j ISTIO_OUTPUT\n-F ISTIO_PRERT\n-F ISTIO_OUTPUT\n-X ISTIO_PRERT\n-X ISTIO_OUTPUT\nCOMMIT\n',
+    );
+  });
+});

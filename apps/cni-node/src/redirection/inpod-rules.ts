@@ -147,18 +147,41 @@ function chainExists(lines: readonly string[], chain: string): boolean {
   return lines.some((line) => line.startsWith(`:${chain} `));
 }
 
+/** Lines that remove our jumps and chains from one table of `iptables-save` output. */
+function removeFromTable(lines: readonly string[], chains: readonly string[]): string[] {
+  const ours = new Set(chains);
+  const jumps = lines.filter((line) => {
+    const target = /-j (\S+)$/.exec(line)?.[1];
+    const chain = line.split(' ')[1] ?? '';
+    return target !== undefined && ours.has(target) && !ours.has(chain);
+  });
+  const present = chains.filter((chain) => chainExists(lines, chain));
+  if (jumps.length === 0 && present.length === 0) return [];
+  return [
+    ...jumps.map((jump) => `-D ${jump.slice(3)}`),
+    ...present.map((chain) => `-F ${chain}`),
+    ...present.map((chain) => `-X ${chain}`),
+  ];
+}
+
 /**
- * `iptables-restore --noflush` input that makes the pod netns hold exactly `desired` in our chains: declaring a
- * user chain under --noflush creates or flushes it, our rules are re-added, and a jump from a built-in chain is added
- * only when `current` (the netns's `iptables-save`) lacks it. Running it twice changes nothing the second time.
+ * `iptables-restore --noflush` input that makes the netns hold exactly `desired` in our chains: declaring a user
+ * chain under --noflush creates or flushes it, our rules are re-added, and a jump from a built-in chain is added
+ * only when `current` (the netns's `iptables-save`) lacks it. Our chains in tables `desired` no longer uses (DNS
+ * capture turned off) are removed. Running it twice changes nothing the second time.
  */
 export function installScript(desired: readonly TableRules[], current: string): string {
   const existing = parseIptablesSave(current);
+  const owned = [...new Set(desired.flatMap((t) => t.chains))];
   const out: string[] = [];
   for (const table of TABLE_ORDER) {
     const rules = desired.find((t) => t.table === table);
-    if (rules === undefined) continue;
     const lines = existing.get(table) ?? [];
+    if (rules === undefined) {
+      const removal = removeFromTable(lines, owned);
+      if (removal.length > 0) out.push(`*${table}`, ...removal, 'COMMIT');
+      continue;
+    }
     out.push(`*${table}`);
     for (const chain of rules.chains) out.push(`:${chain} - [0:0]`);
     for (const { from, to, first } of rules.jumps) {
@@ -173,22 +196,10 @@ export function installScript(desired: readonly TableRules[], current: string): 
 
 /** Input that removes our jumps and chains (whatever version of them is installed) and nothing else. */
 export function removalScript(chains: readonly string[], current: string): string {
-  const existing = parseIptablesSave(current);
-  const ours = new Set(chains);
   const out: string[] = [];
-  for (const [table, lines] of existing) {
-    const jumps = lines.filter((line) => {
-      const target = /-j (\S+)$/.exec(line)?.[1];
-      const chain = line.split(' ')[1] ?? '';
-      return target !== undefined && ours.has(target) && !ours.has(chain);
-    });
-    const present = chains.filter((chain) => chainExists(lines, chain));
-    if (jumps.length === 0 && present.length === 0) continue;
-    out.push(`*${table}`);
-    for (const jump of jumps) out.push(`-D ${jump.slice(3)}`);
-    for (const chain of present) out.push(`-F ${chain}`);
-    for (const chain of present) out.push(`-X ${chain}`);
-    out.push('COMMIT');
+  for (const [table, lines] of parseIptablesSave(current)) {
+    const removal = removeFromTable(lines, chains);
+    if (removal.length > 0) out.push(`*${table}`, ...removal, 'COMMIT');
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
