@@ -1,5 +1,5 @@
 // The objects a translation reads, grouped by kind and namespace once so every step looks them up by key — the
-// role istiod's krt collections (Pods, Services, Namespaces, Nodes, EndpointSlices, Gateways) play.
+// role istiod's krt collections (Pods, Services, ServiceEntries, Namespaces, Nodes, EndpointSlices, Gateways) play.
 
 import type { KubeObject } from './kube-object';
 import { asArray, asRecord, asString, compareStrings } from './translate-types';
@@ -10,6 +10,7 @@ export interface MeshInventory {
   /** Sorted by namespace, then name. */
   readonly pods: readonly KubeObject[];
   readonly services: readonly KubeObject[];
+  readonly serviceEntries: readonly KubeObject[];
   readonly endpointSlices: readonly KubeObject[];
   readonly gateways: readonly KubeObject[];
   readonly authorizationPolicies: readonly KubeObject[];
@@ -34,6 +35,7 @@ export function buildInventory(objects: readonly KubeObject[]): MeshInventory {
     nodes: byName('Node'),
     pods: list('Pod'),
     services: list('Service'),
+    serviceEntries: list('ServiceEntry'),
     endpointSlices: list('EndpointSlice'),
     gateways: list('Gateway'),
     authorizationPolicies: list('AuthorizationPolicy'),

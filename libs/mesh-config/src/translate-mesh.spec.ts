@@ -1,3 +1,4 @@
+import type { KubeObject } from './kube-object';
 import { namespace, pod, service, waypointGateway, waypointPod } from '../test/translation/kube-builders';
 import { sortMessages, translateMesh } from './translate-mesh';
 
@@ -41,6 +42,39 @@ describe('translateMesh', () => {
 
   it('is the same for the same objects in any order', () => {
     expect(translateMesh({ objects: [...objects].reverse() })).toEqual(translateMesh({ objects }));
+  });
+
+  describe('with ServiceEntries next to Pods and Services', () => {
+    const se = (name: string, spec: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { namespace: 'default', name },
+      spec,
+    });
+    const withEntries = [
+      ...objects,
+      se('external', { hosts: ['api.example.com'], addresses: ['192.0.2.0/24'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'STATIC', endpoints: [{ address: '192.0.2.7' }] }),
+      se('a-alias', { hosts: ['a.internal'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', workloadSelector: { labels: { app: 'a' } } }),
+    ];
+
+    it('adds their Services and endpoint Workloads to the sorted output, and their hosts to the selected pods', () => {
+      const result = translateMesh({ objects: withEntries });
+      expect(result.services.map((s) => [s.hostname, s.vips, s.canonical])).toEqual([
+        ['a.default.svc.cluster.local', [{ network: '', address: '10.96.0.1' }], true],
+        ['a.internal', [], true],
+        ['api.example.com', [{ network: '', address: '192.0.2.0', length: 24 }], true],
+        ['b.default.svc.cluster.local', [{ network: '', address: '10.96.0.2' }], true],
+      ]);
+      expect(result.workloads.map((w) => [w.uid, Object.keys(w.services)])).toEqual([
+        ['Kubernetes//Pod/default/a-1', ['default/a.default.svc.cluster.local', 'default/a.internal']],
+        ['Kubernetes//Pod/default/b-1', ['default/b.default.svc.cluster.local']],
+        ['Kubernetes/networking.istio.io/ServiceEntry/default/external/192.0.2.7', ['default/api.example.com']],
+      ]);
+    });
+
+    it('is the same in any order', () => {
+      expect(translateMesh({ objects: [...withEntries].reverse() })).toEqual(translateMesh({ objects: withEntries }));
+    });
   });
 });
 

@@ -7,6 +7,12 @@ import type { Service, Workload } from '@weft/mesh-model';
 import type { KubeObject } from './kube-object';
 import { translateAuthorizations } from './translate-authorizations';
 import { buildInventory } from './translate-inventory';
+import {
+  selectServiceEntryServices,
+  translateServiceEntry,
+  translateServiceEntryWorkloads,
+  type ServiceEntryService,
+} from './translate-service-entries';
 import { translateService } from './translate-services';
 import {
   compareStrings,
@@ -54,6 +60,15 @@ export function translateMesh(input: TranslateMeshInput): TranslationResult {
     if (translated.service !== undefined) services.push(translated.service);
     messages.push(...translated.messages);
   }
+  const candidates: ServiceEntryService[] = [];
+  for (const object of inventory.serviceEntries) {
+    const translated = translateServiceEntry(object, inventory, waypointIndex, settings);
+    candidates.push(...translated.services);
+    messages.push(...translated.messages);
+  }
+  const selection = selectServiceEntryServices(services, candidates);
+  services.push(...selection.selected.map((s) => s.service));
+  messages.push(...selection.messages);
 
   const workloads: Workload[] = [];
   const context = {
@@ -62,10 +77,17 @@ export function translateMesh(input: TranslateMeshInput): TranslationResult {
     selectorPolicies: authz.selectorPolicies,
     peerAuthentications: authz.peerAuthentications,
     settings,
+    serviceEntryServices: selection.selected,
   };
   for (const pod of inventory.pods) {
     const translated = translatePod(pod, context);
     if (translated.workload !== undefined) workloads.push(translated.workload);
+    messages.push(...translated.messages);
+  }
+  for (const object of inventory.serviceEntries) {
+    const own = selection.selected.filter((s) => s.source === object);
+    const translated = translateServiceEntryWorkloads(object, own, context);
+    workloads.push(...translated.workloads);
     messages.push(...translated.messages);
   }
 

@@ -16,6 +16,7 @@ import {
   tunnelOf,
   workloadNameOf,
 } from './translate-pod-metadata';
+import { serviceEntryPortsForPod, type ServiceEntryService } from './translate-service-entries';
 import { numericTargetPort, servicePorts } from './translate-services';
 import {
   asArray,
@@ -88,6 +89,8 @@ export interface WorkloadContext {
   readonly selectorPolicies: readonly SelectorPolicy[];
   readonly peerAuthentications: readonly PeerAuthentication[];
   readonly settings: TranslateSettings;
+  /** ServiceEntry Services kept by `selectServiceEntryServices`; those whose workloadSelector matches add to `services`. */
+  readonly serviceEntryServices?: readonly ServiceEntryService[];
 }
 
 export interface WorkloadTranslation {
@@ -113,6 +116,7 @@ export function translatePod(pod: KubeObject, context: WorkloadContext): Workloa
     const hostname = serviceHostname(service.metadata.name, namespace, settings.domainSuffix);
     services[serviceKey(namespace, hostname)] = resolvePodPorts(service, pod);
   }
+  Object.assign(services, serviceEntryPortsForPod(pod, context.serviceEntryServices ?? []));
   const policyKeys = new Set([
     ...selectorPolicyKeys({ namespace, labels }, context.selectorPolicies, settings.rootNamespace),
     ...peerAuthenticationPolicyKeys({ namespace, labels }, context.peerAuthentications, settings.rootNamespace),

@@ -26,6 +26,20 @@ export {
   type WaypointPurpose,
 } from './translate-waypoints';
 export { appProtocolOf, INGRESS_USE_WAYPOINT_LABEL, isWaypointService, translateService, type ServiceTranslation } from './translate-services';
+export {
+  AUTOALLOCATE_IP_LABEL,
+  selectServiceEntryServices,
+  serviceEntryAppProtocol,
+  serviceEntryPortsForPod,
+  serviceEntryVip,
+  translateServiceEntry,
+  translateServiceEntryWorkloads,
+  type ServiceEntrySelection,
+  type ServiceEntryService,
+  type ServiceEntryTranslation,
+  type ServiceEntryWorkloadContext,
+  type ServiceEntryWorkloads,
+} from './translate-service-entries';
 export { resolvePodPorts, servicesForPod, translatePod, type WorkloadContext, type WorkloadTranslation } from './translate-workloads';
 export {
   canonicalServiceOf,
