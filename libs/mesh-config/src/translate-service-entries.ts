@@ -69,7 +69,10 @@ export interface ServiceEntryTranslation {
 const resolutionOf = (se: KubeObject): string => asString(asRecord(se.spec)?.['resolution']) ?? 'NONE';
 const isWildcard = (host: string): boolean => host.startsWith('*');
 
-/** istiod `toAppProtocolFromProtocol(protocol.Parse(p.Protocol))`: case-insensitive; HTTPS is TLS. */
+/**
+ * istiod `toAppProtocolFromProtocol(protocol.Parse(p.Protocol))`, case-insensitive: only HTTP, HTTP2 and GRPC have
+ * an app protocol; TCP, TLS and the rest are UNKNOWN, as for Kubernetes Services (translate-services.ts).
+ */
 export function serviceEntryAppProtocol(protocol: string | undefined): AppProtocol {
   switch (protocol?.toUpperCase()) {
     case 'HTTP':
@@ -78,11 +81,6 @@ export function serviceEntryAppProtocol(protocol: string | undefined): AppProtoc
       return 'HTTP2';
     case 'GRPC':
       return 'GRPC';
-    case 'TLS':
-    case 'HTTPS':
-      return 'TLS';
-    case 'TCP':
-      return 'TCP';
     default:
       return 'UNKNOWN';
   }
