@@ -5,3 +5,4 @@ export * from './adapters';
 export * from './ads';
 export * from './certificate-service';
 export * from './mesh-resources';
+export * from './zds-codec';
