@@ -10,7 +10,7 @@ import type { AgentAddReply, AgentAddRequest } from '../plugin/cni-protocol';
 import type { IpFamily } from '../redirection/inpod-rules';
 import type { RedirectionRunner } from '../redirection/redirection-runner';
 import type { EnrolledWorkload } from '../zds/zds-sessions';
-import { planEnrollment, podFacts, type CurrentEnrollment, type PodFacts } from './reconcile';
+import { planEnrollment, type CurrentEnrollment, type PodFacts } from './reconcile';
 
 export const REDIRECTION_ANNOTATION = 'ambient.istio.io/redirection';
 
