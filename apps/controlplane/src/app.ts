@@ -2,6 +2,8 @@
 // (plaintext) and 15012 (TLS, with the CA) → monitoring on 15014. Every listener, watch and timer is owned here
 // and closed by `close()`, which drains xDS streams up to the configured deadline.
 
+import * as path from 'node:path';
+
 import * as grpc from '@grpc/grpc-js';
 import {
   createKubernetesSource,
@@ -99,6 +101,8 @@ async function createSource(config: ControlplaneConfig, logger: Logger): Promise
   return createManifestDirectorySource({
     directory: config.WEFT_MANIFEST_DIR,
     ...(config.WEFT_STATUS_FILE === '' ? {} : { statusFile: config.WEFT_STATUS_FILE }),
+    // The cni-node agents' status files: their `ambient.istio.io/redirection` switches pods to HBONE.
+    annotationOverlayDir: path.join(config.WEFT_MANIFEST_DIR, '.weft'),
     logger: sourceLogger,
   });
 }

@@ -275,3 +275,49 @@ describe('ManifestDirectorySource (real temp directory)', () => {
     await expect(source.start()).rejects.toMatchObject({ code: 'ERR_CONFIG_READ' });
   });
 });
+
+describe('ManifestDirectorySource annotation overlays', () => {
+  let dir: string;
+  let source: ManifestDirectorySource;
+  let log: EventLog;
+  const POD = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-0\n  namespace: shop\n  annotations:\n    team: cart\nspec: {}\n';
+  const overlay = (annotations: Record<string, string>): string =>
+    JSON.stringify({ statuses: { 'Pod/shop/web-0': { annotations }, 'Pod/shop/missing': { annotations: { a: 'b' } } } });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'weft-overlay-'));
+    await writeFile(path.join(dir, 'pod.yaml'), POD);
+    source = createManifestDirectorySource({ directory: dir, debounceMs: 20, annotationOverlayDir: path.join(dir, '.weft') });
+    log = new EventLog(source);
+    await source.start();
+  });
+
+  afterEach(async () => {
+    await source.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("lays another writer's annotations over the object, and takes them away with the file", async () => {
+    const annotationsOf = (): Record<string, string> | undefined => source.snapshot().get('Pod/shop/web-0')?.metadata.annotations;
+    expect(annotationsOf()).toEqual({ team: 'cart' });
+
+    const file = path.join(dir, '.weft', 'cni-node-a.json');
+    await writeFile(`${file}.tmp`, overlay({ 'ambient.istio.io/redirection': 'enabled' }));
+    await rename(`${file}.tmp`, file);
+    const added = await log.waitFor(2);
+    expect(keys(added.changed.updated)).toEqual(['Pod/shop/web-0']);
+    expect(annotationsOf()).toEqual({ team: 'cart', 'ambient.istio.io/redirection': 'enabled' });
+
+    await unlink(file);
+    await log.waitFor(3);
+    expect(annotationsOf()).toEqual({ team: 'cart' });
+  });
+
+  it('never reads its own status file back', async () => {
+    source.reportStatus('Pod/shop/web-0', { annotations: { mine: 'x' } });
+    await source.flushStatus();
+    await log.quiet();
+    expect(source.snapshot().get('Pod/shop/web-0')?.metadata.annotations).toEqual({ team: 'cart' });
+    expect(log.events).toHaveLength(1);
+  });
+});

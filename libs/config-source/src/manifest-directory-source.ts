@@ -3,7 +3,7 @@
 // has errors its last good objects keep serving.
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { objectKey, type KubeObject } from '@weft/mesh-config';
 import { Debouncer, ListenerSet } from './change-batcher';
@@ -35,6 +35,13 @@ export interface ManifestDirectorySourceOptions {
   readonly logger?: ConfigSourceLogger;
   readonly debounceMs?: number;
   readonly rescanIntervalMs?: number;
+  /**
+   * A directory of other writers' status files (`*.json`, `StatusFileContent`) whose `annotations` are laid over
+   * the objects, as if those writers had patched them in an API server: the cni-node agent's
+   * `ambient.istio.io/redirection` reaches the controlplane this way. Off unless set; the source's own status
+   * file is never read back.
+   */
+  readonly annotationOverlayDir?: string;
 }
 
 interface FileState {
@@ -60,6 +67,10 @@ export class ManifestDirectorySource implements ConfigSource {
   private readonly files = new Map<string, FileState>();
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly reportedDuplicates = new Set<string>();
+  private readonly overlayDir: string | undefined;
+  private readonly ownStatusFile: string;
+  /** Overlay file → (fingerprint, annotations by object key). */
+  private readonly overlays = new Map<string, { fingerprint: string; annotations: ReadonlyMap<string, Readonly<Record<string, string>>> }>();
   private rescanTimer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private rescanRequested = false;
@@ -72,6 +83,8 @@ export class ManifestDirectorySource implements ConfigSource {
     this.logger = options.logger ?? NOOP_LOGGER;
     this.listeners = new ListenerSet(this.logger);
     const statusFile = path.resolve(options.statusFile ?? path.join(this.directory, '.weft', 'status.json'));
+    this.ownStatusFile = statusFile;
+    this.overlayDir = options.annotationOverlayDir === undefined ? undefined : path.resolve(options.annotationOverlayDir);
     this.status = new StatusFile(statusFile, this.logger, (error) => this.logger.error(error.message, { code: error.code }));
     const delay = options.debounceMs ?? CHANGE_DEBOUNCE_MS;
     this.debouncer = new Debouncer(() => this.requestScan(), delay, Math.max(delay, CHANGE_MAX_DELAY_MS));
@@ -85,6 +98,7 @@ export class ManifestDirectorySource implements ConfigSource {
     await stat(this.directory).catch((cause: unknown) => {
       throw readError({ file: this.directory }, cause);
     });
+    if (this.overlayDir !== undefined) await mkdir(this.overlayDir, { recursive: true });
     if (RECURSIVE_WATCH) this.watchDirectory(this.directory, true);
     await this.scan(true);
     this.rescanTimer = setInterval(() => this.requestScan(), this.rescanIntervalMs);
@@ -148,6 +162,7 @@ export class ManifestDirectorySource implements ConfigSource {
     const seenDirs = new Set<string>();
     const changedFiles = new Set<string>();
     const readable = await this.walk(this.directory, seenFiles, seenDirs, changedFiles, errors);
+    if (this.overlayDir !== undefined && (await this.readOverlays(errors))) seenDirs.add(this.overlayDir);
     if (this.closed) return;
     if (!readable) {
       // The directory itself is gone or unreadable (a remount in progress?): keep serving what we have. Its
@@ -256,7 +271,47 @@ export class ManifestDirectorySource implements ConfigSource {
     }
     this.reportedDuplicates.clear();
     for (const id of duplicates) this.reportedDuplicates.add(id);
-    return new Map([...desired].map(([key, entry]) => [key, entry.object]));
+    return new Map([...desired].map(([key, entry]) => [key, this.overlaid(key, entry.object)]));
+  }
+
+  /** The object with the overlay files' annotations for its key laid over its own, files in name order. */
+  private overlaid(key: string, object: KubeObject): KubeObject {
+    let annotations: Record<string, string> | undefined;
+    for (const file of [...this.overlays.keys()].sort()) {
+      const extra = this.overlays.get(file)?.annotations.get(key);
+      if (extra !== undefined) annotations = { ...(annotations ?? object.metadata.annotations ?? {}), ...extra };
+    }
+    return annotations === undefined ? object : { ...object, metadata: { ...object.metadata, annotations } };
+  }
+
+  /** Re-reads changed overlay files; returns whether the overlay directory exists (so it is watched). */
+  private async readOverlays(errors: ConfigSourceError[]): Promise<boolean> {
+    const dir = this.overlayDir;
+    if (dir === undefined) return false;
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+    } catch {
+      this.overlays.clear();
+      return false;
+    }
+    const seen = new Set<string>();
+    for (const name of names) {
+      const absolute = path.join(dir, name);
+      if (absolute === this.ownStatusFile) continue;
+      seen.add(absolute);
+      const info = await stat(absolute).catch(() => undefined);
+      if (info === undefined || !info.isFile()) continue;
+      const fingerprint = `${info.mtimeMs}:${info.size}:${info.ino}`;
+      if (this.overlays.get(absolute)?.fingerprint === fingerprint) continue;
+      try {
+        this.overlays.set(absolute, { fingerprint, annotations: parseOverlay(await readFile(absolute, 'utf8')) });
+      } catch (cause) {
+        errors.push(readError({ file: path.relative(this.directory, absolute) }, cause));
+      }
+    }
+    for (const file of [...this.overlays.keys()]) if (!seen.has(file)) this.overlays.delete(file);
+    return true;
   }
 
   /** Returns whether a directory was newly watched. */
@@ -290,4 +345,19 @@ export class ManifestDirectorySource implements ConfigSource {
       );
     }
   }
+}
+
+/** The `annotations` of each status in a status file (StatusFileContent); anything else in it is ignored. */
+function parseOverlay(text: string): Map<string, Readonly<Record<string, string>>> {
+  const parsed: unknown = JSON.parse(text);
+  const statuses = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['statuses'] : undefined;
+  const out = new Map<string, Readonly<Record<string, string>>>();
+  if (typeof statuses !== 'object' || statuses === null) return out;
+  for (const [key, status] of Object.entries(statuses)) {
+    const annotations = typeof status === 'object' && status !== null ? (status as Record<string, unknown>)['annotations'] : undefined;
+    if (typeof annotations !== 'object' || annotations === null) continue;
+    const strings = Object.entries(annotations).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+    if (strings.length > 0) out.set(key, Object.fromEntries(strings));
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // The controlplane end to end in one process: manifest files change, and libs/xds clients see exactly the deltas
 // Istio's istiod would send — nothing more, and nothing for subscribers the change does not concern.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from '@weft/xds';
@@ -145,6 +145,22 @@ describe('controlplane on a manifest directory', () => {
     await all.waitFor(() => all.workload(uid('sleep-1'))?.tunnelProtocol === 'HBONE', 'sleep-1 enrolled');
     await settle();
     expect(flatten(all.since(from))).toEqual({ upserts: [uid('sleep-1')], removals: [] });
+  });
+
+  it("in manifest mode the cni-node agent's status file carries the redirection annotation", async () => {
+    const statusDir = path.join(harness.manifests, '.weft');
+    await harness.write('plain.yaml', [pod('default', 'plain-1', { ip: '10.1.0.30', serviceAccount: 'plain' })]);
+    await all.waitFor(() => all.workload(uid('plain-1'))?.tunnelProtocol === 'NONE', 'plain-1 as NONE');
+    const from = all.batches.length;
+    const file = path.join(statusDir, 'cni-node-a.json');
+    await writeFile(`${file}.tmp`, JSON.stringify({ statuses: { 'Pod/default/plain-1': { annotations: { 'ambient.istio.io/redirection': 'enabled' } } } }));
+    await rename(`${file}.tmp`, file);
+    await all.waitFor(() => all.workload(uid('plain-1'))?.tunnelProtocol === 'HBONE', 'plain-1 enrolled by the agent');
+    await settle();
+    expect(flatten(all.since(from))).toEqual({ upserts: [uid('plain-1')], removals: [] });
+    await unlink(file);
+    await harness.remove('plain.yaml');
+    await all.waitFor(() => !all.addresses.has(uid('plain-1')), 'plain-1 removed');
   });
 
   it('a policy is added, changed, made invalid (kept at its last good version) and removed', async () => {

@@ -123,7 +123,7 @@ export class Harness {
       WEFT_DRAIN_DEADLINE_MS: '1000',
     });
     if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-    const source = createManifestDirectorySource({ directory: manifests, debounceMs: 20 });
+    const source = createManifestDirectorySource({ directory: manifests, debounceMs: 20, annotationOverlayDir: path.join(manifests, '.weft') });
     const logger = pino({ level: 'silent' });
     try {
       const controlplane = await startControlplane({ config: parsed.config, logger, source });
