@@ -1,0 +1,169 @@
+// The cni-node agent wired together, in start order: node probe rules → config source and the agent → ZDS server →
+// plugin socket → chained plugin installed into the node's CNI config → health/metrics. `close()` undoes each step
+// in reverse (the plugin entry is removed first, so no new pod waits on an agent that is going away).
+
+import * as path from 'node:path';
+
+import {
+  createKubernetesSource,
+  createManifestDirectorySource,
+  loadKubeApi,
+  type ConfigSource,
+} from '@weft/config-source';
+import Fastify from 'fastify';
+import type pino from 'pino';
+
+import { createFileNetnsStore } from './agent/netns-store';
+import { NodeAgent } from './agent/node-agent';
+import { startPluginServer } from './agent/plugin-server';
+import type { CniNodeConfig } from './config';
+import { installCniPlugin, uninstallCniPlugin } from './plugin/cni-install';
+import { PLUGIN_TYPE } from './plugin/cni-protocol';
+import { chooseIptablesBackend, createRedirectionRunner, execCommand, type IptablesBackend } from './redirection/redirection-runner';
+import { ZdsServer } from './zds/zds-server';
+
+export interface CniNodeOptions {
+  readonly config: CniNodeConfig;
+  readonly logger: pino.Logger;
+  /** A ready-made source (tests). */
+  readonly source?: ConfigSource;
+  /** Run host-side commands (probe rules) in this netns instead of the agent's own (tests). */
+  readonly hostNetnsPath?: string;
+  /** The built plugin entry point the launcher runs; default next to this file. */
+  readonly pluginScript?: string;
+}
+
+export interface CniNode {
+  readonly agent: NodeAgent;
+  readonly zds: ZdsServer;
+  readonly healthPort: number;
+  readonly pluginSocket: string;
+  close(): Promise<void>;
+}
+
+async function detectBackend(config: CniNodeConfig): Promise<IptablesBackend> {
+  if (config.WEFT_IPTABLES_BACKEND !== 'auto') return config.WEFT_IPTABLES_BACKEND;
+  const save = (file: string): Promise<string> => execCommand(file, []).then((r) => r.stdout, () => '');
+  return chooseIptablesBackend(await save('iptables-legacy-save'), await save('iptables-nft-save'));
+}
+
+function createSource(config: CniNodeConfig, logger: pino.Logger): Promise<ConfigSource> | ConfigSource {
+  const sourceLogger = {
+    debug: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.debug({ ...fields }, message),
+    info: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.info({ ...fields }, message),
+    warn: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.warn({ ...fields }, message),
+    error: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.error({ ...fields }, message),
+  };
+  if (config.WEFT_CONFIG_SOURCE === 'kubernetes') {
+    return loadKubeApi().then((api) => createKubernetesSource({ api, logger: sourceLogger }));
+  }
+  const statusFile = config.WEFT_STATUS_FILE !== '' ? config.WEFT_STATUS_FILE : path.join(config.WEFT_MANIFEST_DIR, '.weft', `cni-${config.NODE_NAME}.json`);
+  return createManifestDirectorySource({ directory: config.WEFT_MANIFEST_DIR, statusFile, logger: sourceLogger });
+}
+
+export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
+  const { config, logger } = options;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (cause) {
+        logger.error({ err: cause }, 'shutdown step failed');
+      }
+    }
+  };
+  try {
+    const backend = await detectBackend(config);
+    const runner = createRedirectionRunner({ backend, ...(options.hostNetnsPath === undefined ? {} : { hostNetnsPath: options.hostNetnsPath }) });
+    if (config.WEFT_HOST_PROBE_RULES) {
+      await runner.installHostRules([4, 6]);
+      cleanups.push(() => runner.removeHostRules([4, 6]));
+    }
+
+    const source = options.source ?? (await createSource(config, logger));
+    cleanups.push(() => source.close());
+    let agent: NodeAgent | undefined;
+    const zds = await ZdsServer.start({
+      socketPath: config.WEFT_ZDS_SOCKET,
+      logger: logger.child({ scope: 'zds' }),
+      onAck: (request, error) => {
+        if (request.kind === 'add') agent?.acknowledged(request.uid, error);
+      },
+    });
+    cleanups.push(() => zds.close());
+    agent = new NodeAgent({
+      node: config.NODE_NAME,
+      enrollment: { systemNamespace: config.POD_NAMESPACE, excludeNamespaces: config.EXCLUDE_NAMESPACES, dnsCapture: config.AMBIENT_DNS_CAPTURE },
+      source,
+      runner,
+      zds,
+      netnsStore: createFileNetnsStore(path.join(config.WEFT_CNI_RUN_DIR, 'pods.json')),
+      logger: logger.child({ scope: 'agent' }),
+      probeRules: config.WEFT_HOST_PROBE_RULES,
+    });
+    const started = agent;
+    cleanups.push(() => started.close());
+    await agent.start();
+
+    const pluginSocket = path.join(config.WEFT_CNI_RUN_DIR, 'pluginevent.sock');
+    const plugin = await startPluginServer(pluginSocket, (request) => started.handleCniAdd(request));
+    cleanups.push(() => plugin.close());
+
+    if (config.WEFT_CNI_INSTALL) {
+      const installed = await installCniPlugin({
+        binDir: config.WEFT_CNI_BIN_DIR,
+        netDir: config.WEFT_CNI_NET_DIR,
+        nodePath: process.execPath,
+        pluginScript: options.pluginScript ?? path.join(__dirname, 'plugin', 'plugin-main.js'),
+        entry: { type: PLUGIN_TYPE, agentSocket: pluginSocket, excludeNamespaces: config.EXCLUDE_NAMESPACES },
+      });
+      logger.info(installed, 'chained CNI plugin installed');
+      cleanups.push(() => uninstallCniPlugin({ binDir: config.WEFT_CNI_BIN_DIR, netDir: config.WEFT_CNI_NET_DIR }));
+    }
+
+    const health = Fastify({ logger: false });
+    health.get('/healthz', async () => 'ok\n');
+    health.get('/readyz', async (_request, reply) => (started.ready ? reply.send('ready\n') : reply.code(503).send('not ready\n')));
+    health.get('/debug/pods', async () => ({ pods: started.pods(), ztunnels: zds.connections() }));
+    health.get('/metrics', async (_request, reply) =>
+      reply.type('text/plain; version=0.0.4').send(
+        [
+          '# HELP ztunnel_connected Whether a ztunnel is connected to this agent over ZDS (count of connections).',
+          '# TYPE ztunnel_connected gauge',
+          `ztunnel_connected ${zds.connected}`,
+          '# HELP weft_cni_enrolled_pods Pods on this node with redirection installed.',
+          '# TYPE weft_cni_enrolled_pods gauge',
+          `weft_cni_enrolled_pods ${started.stats.enrolled}`,
+          '# HELP weft_cni_enroll_failures_total Redirection attempts that failed.',
+          '# TYPE weft_cni_enroll_failures_total counter',
+          `weft_cni_enroll_failures_total ${started.stats.enrollFailures}`,
+          '# HELP weft_cni_plugin_requests_total CNI ADD requests from the chained plugin.',
+          '# TYPE weft_cni_plugin_requests_total counter',
+          `weft_cni_plugin_requests_total ${started.stats.pluginRequests}`,
+          '',
+        ].join('\n'),
+      ),
+    );
+    await health.listen({ port: config.WEFT_HEALTH_PORT, host: config.WEFT_LISTEN_ADDRESS });
+    cleanups.splice(0, 0, () => health.close());
+    const address = health.server.address();
+    const healthPort = typeof address === 'object' && address !== null ? address.port : config.WEFT_HEALTH_PORT;
+    logger.info({ node: config.NODE_NAME, backend, healthPort, zds: config.WEFT_ZDS_SOCKET, pluginSocket }, 'cni-node agent serving');
+
+    let closing: Promise<void> | undefined;
+    return {
+      agent,
+      zds,
+      healthPort,
+      pluginSocket,
+      close() {
+        closing ??= closeAll();
+        return closing;
+      },
+    };
+  } catch (cause) {
+    await closeAll();
+    throw cause;
+  }
+}
