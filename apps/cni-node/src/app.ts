@@ -83,16 +83,17 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
 
     const source = options.source ?? (await createSource(config, logger));
     cleanups.push(() => source.close());
-    let agent: NodeAgent | undefined;
+    // The ZDS server reports acks to the agent, which is built with the server: a late-bound reference.
+    const acks: { agent?: NodeAgent } = {};
     const zds = await ZdsServer.start({
       socketPath: config.WEFT_ZDS_SOCKET,
       logger: logger.child({ scope: 'zds' }),
       onAck: (request, error) => {
-        if (request.kind === 'add') agent?.acknowledged(request.uid, error);
+        if (request.kind === 'add') acks.agent?.acknowledged(request.uid, error);
       },
     });
     cleanups.push(() => zds.close());
-    agent = new NodeAgent({
+    const agent = new NodeAgent({
       node: config.NODE_NAME,
       enrollment: { systemNamespace: config.POD_NAMESPACE, excludeNamespaces: config.EXCLUDE_NAMESPACES, dnsCapture: config.AMBIENT_DNS_CAPTURE },
       source,
@@ -102,6 +103,7 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
       logger: logger.child({ scope: 'agent' }),
       probeRules: config.WEFT_HOST_PROBE_RULES,
     });
+    acks.agent = agent;
     const started = agent;
     cleanups.push(() => started.close());
     await agent.start();
