@@ -1,3 +1,4 @@
 export * from './kube-object';
 export * from './validation';
 export * from './translation';
+export * from './l7-translation';

@@ -1,6 +1,7 @@
-// Public entry of @weft/mesh-model: the domain types, the indexed state store every proxy uses, and ztunnel's
-// endpoint selection.
+// Public entry of @weft/mesh-model: the domain types (WDS/L4 and the waypoint's L7 resources), the indexed state
+// store every proxy uses, and ztunnel's endpoint selection.
 export * from './types';
+export * from './l7-types';
 export * from './mesh-change';
 export { createMeshStore, type MeshState, type MeshStore } from './mesh-store';
 export type { PolicyCandidates } from './policy-index';
@@ -33,3 +34,4 @@ export {
   type IpFamily,
   type ParsedIp,
 } from './ip-address';
+export { re2PatternProblem, re2ToRegExpSource } from './re2-pattern';

@@ -13,6 +13,17 @@ export {
   decodeAuthorizationResource,
   encodeAuthorizationResource,
 } from './authorization-adapter';
+export {
+  decodeL7AuthorizationResource,
+  decodeRequestAuthenticationResource,
+  decodeWaypointServiceResource,
+  encodeL7AuthorizationResource,
+  encodeRequestAuthenticationResource,
+  encodeWaypointServiceResource,
+  l7AuthorizationResourceName,
+  requestAuthenticationResourceName,
+  waypointServiceResourceName,
+} from './l7-adapter';
 export { canonicalIpAddress, ipAddressFromBytes, ipAddressToBytes } from './ip-address';
 export {
   rejectionText,

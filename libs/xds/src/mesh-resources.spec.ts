@@ -1,7 +1,15 @@
 import { EMPTY_MATCH, type Authorization, type Workload } from '@weft/mesh-model';
 import { buildMeshSnapshots, createSnapshotSource } from './mesh-resources';
-import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from './type-urls';
+import {
+  ADDRESS_TYPE_URL,
+  AUTHORIZATION_TYPE_URL,
+  L7_AUTHORIZATION_TYPE_URL,
+  REQUEST_AUTHENTICATION_TYPE_URL,
+  WAYPOINT_SERVICE_TYPE_URL,
+} from './type-urls';
 import { decodeAddressResource } from './address-adapter';
+import { decodeWaypointServiceResource } from './l7-adapter';
+import { emptyAllow, fullRequestAuthentication, minimalService } from '../test/l7-fixtures';
 
 const workload = (name: string, ip: string): Workload => ({
   uid: `Kubernetes//Pod/default/${name}`,
@@ -53,6 +61,36 @@ describe('buildMeshSnapshots', () => {
     const version = (s: typeof one) => s.get(ADDRESS_TYPE_URL)?.get('Kubernetes//Pod/default/a')?.version;
     expect(version(same)).toBe(version(one));
     expect(version(moved)).not.toBe(version(one));
+  });
+});
+
+describe('buildMeshSnapshots with waypoint L7 resources', () => {
+  it('leaves the L7 type URLs out when the caller passes none, as before they existed', () => {
+    const snapshots = buildMeshSnapshots({ workloads: [], services: [], authorizations: [] });
+    expect([...snapshots.keys()].sort()).toEqual([AUTHORIZATION_TYPE_URL, ADDRESS_TYPE_URL].sort());
+  });
+
+  it('serves each supplied L7 list under its type URL, named as the adapters name them', () => {
+    const snapshots = buildMeshSnapshots({
+      workloads: [],
+      services: [],
+      authorizations: [],
+      waypointServices: [minimalService],
+      l7Authorizations: [emptyAllow],
+      requestAuthentications: [fullRequestAuthentication],
+    });
+    const name = 'default/httpbin.default.svc.cluster.local';
+    const entry = snapshots.get(WAYPOINT_SERVICE_TYPE_URL)?.get(name);
+    expect(entry && decodeWaypointServiceResource({ name, version: entry.version, value: entry.resource.value })).toEqual({ ok: true, value: minimalService });
+    expect([...(snapshots.get(L7_AUTHORIZATION_TYPE_URL)?.keys() ?? [])]).toEqual(['default/allow-nothing']);
+    expect([...(snapshots.get(REQUEST_AUTHENTICATION_TYPE_URL)?.keys() ?? [])]).toEqual(['test-app/jwt']);
+  });
+
+  it('serves an empty list as an empty snapshot, so removing the last resource is a change', () => {
+    const source = createSnapshotSource();
+    const base = { workloads: [], services: [], authorizations: [] };
+    source.update(buildMeshSnapshots({ ...base, waypointServices: [minimalService] }));
+    expect(source.update(buildMeshSnapshots({ ...base, waypointServices: [] }))).toEqual([WAYPOINT_SERVICE_TYPE_URL]);
   });
 });
 

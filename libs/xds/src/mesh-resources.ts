@@ -2,18 +2,29 @@
 // version + encoded bytes) and serves them as a DeltaResourceSource, telling the server which type URLs changed so
 // it pushes only differences (reference §4.1: versions are hashes of the serialized resource).
 
-import type { Authorization, Service, Workload } from '@weft/mesh-model';
+import type { Authorization, L7Authorization, RequestAuthentication, Service, WaypointService, Workload } from '@weft/mesh-model';
 import { encodeAddressResource } from './address-adapter';
 import { encodeAuthorizationResource } from './authorization-adapter';
+import { encodeL7AuthorizationResource, encodeRequestAuthenticationResource, encodeWaypointServiceResource } from './l7-adapter';
 import { contentVersion, type DeltaSnapshot, type DeltaSnapshotEntry } from './delta-server-state';
 import type { DeltaResourceSource } from './delta-server-types';
-import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from './type-urls';
+import {
+  ADDRESS_TYPE_URL,
+  AUTHORIZATION_TYPE_URL,
+  L7_AUTHORIZATION_TYPE_URL,
+  REQUEST_AUTHENTICATION_TYPE_URL,
+  WAYPOINT_SERVICE_TYPE_URL,
+} from './type-urls';
 import type { EncodedResource } from './xds-result';
 
 export interface MeshResources {
   readonly workloads: readonly Workload[];
   readonly services: readonly Service[];
   readonly authorizations: readonly Authorization[];
+  /** Waypoint L7 resources (weft.l7.v1). An absent list leaves its type URL out of the snapshots (served empty). */
+  readonly waypointServices?: readonly WaypointService[];
+  readonly l7Authorizations?: readonly L7Authorization[];
+  readonly requestAuthentications?: readonly RequestAuthentication[];
 }
 
 /** Snapshots keyed by type URL. */
@@ -36,10 +47,19 @@ export function buildMeshSnapshots(resources: MeshResources): MeshSnapshots {
     ...resources.workloads.map((workload) => encodeAddressResource({ kind: 'workload', workload })),
     ...resources.services.map((service) => encodeAddressResource({ kind: 'service', service })),
   ];
-  return new Map([
+  const snapshots = new Map([
     [ADDRESS_TYPE_URL, toSnapshot(addresses)],
     [AUTHORIZATION_TYPE_URL, toSnapshot(resources.authorizations.map(encodeAuthorizationResource))],
   ]);
+  // Only the L7 types a caller supplies: a caller that computes no waypoint resources keeps its type URLs (and the
+  // changed-type list of its first update) exactly as before.
+  const { waypointServices, l7Authorizations, requestAuthentications } = resources;
+  if (waypointServices !== undefined) snapshots.set(WAYPOINT_SERVICE_TYPE_URL, toSnapshot(waypointServices.map(encodeWaypointServiceResource)));
+  if (l7Authorizations !== undefined) snapshots.set(L7_AUTHORIZATION_TYPE_URL, toSnapshot(l7Authorizations.map(encodeL7AuthorizationResource)));
+  if (requestAuthentications !== undefined) {
+    snapshots.set(REQUEST_AUTHENTICATION_TYPE_URL, toSnapshot(requestAuthentications.map(encodeRequestAuthenticationResource)));
+  }
+  return snapshots;
 }
 
 function sameSnapshot(a: DeltaSnapshot | undefined, b: DeltaSnapshot | undefined): boolean {
