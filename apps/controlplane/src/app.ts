@@ -221,6 +221,7 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
           workloads: computation.resources.workloads.length,
           services: computation.resources.services.length,
           authorizations: computation.resources.authorizations.length,
+          waypointServices: computation.resources.waypointServices?.length ?? 0,
           rejected: computation.rejected.size,
           changedTypes,
           elapsedMs: Math.round(elapsedMs * 10) / 10,
@@ -364,6 +365,9 @@ function configDump(
     services: state.resources.services,
     authorizations: state.resources.authorizations,
     waypoints: state.waypoints,
+    waypointServices: state.resources.waypointServices ?? [],
+    l7Authorizations: state.resources.l7Authorizations ?? [],
+    requestAuthentications: state.resources.requestAuthentications ?? [],
   };
 }
 

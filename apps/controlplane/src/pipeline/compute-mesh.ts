@@ -6,6 +6,8 @@ import {
   objectKey,
   objectRef,
   translateMesh,
+  translateSettings,
+  translateWaypointL7,
   validateObjects,
   type KubeObject,
   type TranslateMeshOptions,
@@ -59,6 +61,12 @@ export function computeMesh(
   const invalidKeys = new Set(objects.filter((object) => !valid.has(object)).map(objectKey));
   const merged = mergeWithLastGood(objects, invalidKeys, previousLastGood);
   const translation = translateMesh({ objects: merged.effective, ...settings });
+  const l7 = translateWaypointL7({
+    objects: merged.effective,
+    settings: translateSettings(settings),
+    waypoints: translation.waypoints,
+    services: translation.services,
+  });
 
   // Messages name objects as `Kind ns/name`; the status needs the `Kind/ns/name` key.
   const keyByRef = new Map(objects.map((object) => [objectRef(object), objectKey(object)]));
@@ -73,7 +81,7 @@ export function computeMesh(
       message: m.message,
       stage: 'validation' as const,
     })),
-    ...translation.messages.map((m) => ({
+    ...[...translation.messages, ...l7.messages].map((m) => ({
       key: keyOf(m.object),
       object: m.object,
       level: m.level,
@@ -93,6 +101,9 @@ export function computeMesh(
       workloads: translation.workloads,
       services: translation.services,
       authorizations: translation.authorizations,
+      waypointServices: l7.waypointServices,
+      l7Authorizations: l7.l7Authorizations,
+      requestAuthentications: l7.requestAuthentications,
     },
     waypoints: translation.waypoints,
     problems,
