@@ -109,7 +109,10 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
     await agent.start();
 
     const pluginSocket = path.join(config.WEFT_CNI_RUN_DIR, 'pluginevent.sock');
-    const plugin = await startPluginServer(pluginSocket, (request) => started.handleCniAdd(request));
+    const plugin = await startPluginServer(pluginSocket, {
+      add: (request) => started.handleCniAdd(request),
+      del: (request) => started.handleCniDel(request),
+    });
     cleanups.push(() => plugin.close());
 
     if (config.WEFT_CNI_INSTALL) {

@@ -3,7 +3,7 @@
 // runtime does. A test ZDS client plays ztunnel. Root only (CI is root); fails with what is missing otherwise.
 
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -81,6 +81,8 @@ describe('cni-node agent on a test node', () => {
   let cniNode: CniNode;
   let ztunnel: FakeZtunnel;
   let conflist: ChainInvocation['conflist'];
+  let start: () => Promise<void>;
+  let webIp = '';
 
   const manifests = (): string => path.join(dir, 'manifests');
   const writeObjects = async (file: string, objects: readonly object[]): Promise<void> => {
@@ -150,10 +152,14 @@ describe('cni-node agent on a test node', () => {
       WEFT_LISTEN_ADDRESS: '127.0.0.1',
     });
     if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-    const source = createManifestDirectorySource({ directory: manifests(), debounceMs: 20, statusFile: path.join(manifests(), '.weft', 'cni-node-a.json') });
-    cniNode = await startCniNode({ config: parsed.config, logger: pino({ level: 'silent' }), source, hostNetnsPath: fixture.path(node), pluginScript: PLUGIN_SCRIPT });
-    ztunnel = await FakeZtunnel.connect(path.join(dir, 'run', 'ztunnel.sock'));
-    await eventually(() => ztunnel.kinds().includes('snapshot-sent'), 'the empty snapshot');
+    const config = parsed.config;
+    start = async () => {
+      const source = createManifestDirectorySource({ directory: manifests(), debounceMs: 20, statusFile: path.join(manifests(), '.weft', 'cni-node-a.json') });
+      cniNode = await startCniNode({ config, logger: pino({ level: 'silent' }), source, hostNetnsPath: fixture.path(node), pluginScript: PLUGIN_SCRIPT });
+      ztunnel = await FakeZtunnel.connect(path.join(dir, 'run', 'ztunnel.sock'));
+      await eventually(() => ztunnel.kinds().includes('snapshot-sent'), 'the snapshot');
+    };
+    await start();
     // The installer appended Weft's plugin to the node's conflist; the runtime reads it from there.
     conflist = JSON.parse(await readFile(path.join(dir, 'net.d', '10-pods.conflist'), 'utf8')) as ChainInvocation['conflist'];
   });
@@ -176,7 +182,9 @@ describe('cni-node agent on a test node', () => {
   it('an ambient pod: ADD returns the bridge result unchanged, the §5.3 rules are in its netns, ztunnel gets Add with a usable netns fd', async () => {
     await cniAdd(loopbackOnly(web));
     const result = await cniAdd(chain(web, 'shop', 'web', 'uid-web'));
-    expect((result['ips'] as { address: string }[])[0]?.address).toMatch(/^10\.77\.1\.\d+\/24$/);
+    const address = (result['ips'] as { address: string }[])[0]?.address ?? '';
+    expect(address).toMatch(/^10\.77\.1\.\d+\/24$/);
+    webIp = address.split('/')[0] ?? '';
     expect(result['interfaces']).toBeDefined();
 
     const rules = savedRules(web);
@@ -222,6 +230,19 @@ describe('cni-node agent on a test node', () => {
     expect(savedRules(web)).toContain('ISTIO_OUTPUT');
   });
 
+  it('restarting the agent resends a snapshot with the pod and leaves its rules unchanged', async () => {
+    const ours = (netns: string): string[] => savedRules(netns).split('\n').filter((line) => line.includes('ISTIO_'));
+    const before = ours(web);
+    expect(before.length).toBeGreaterThan(0);
+    ztunnel.close();
+    await cniNode.close();
+    expect(ours(web)).toEqual(before);
+    await start();
+    expect(ztunnel.kinds()).toEqual(['add:uid-web', 'snapshot-sent']);
+    expect(ours(web)).toEqual(before);
+    expect(fixture.exec(web, ['ip', 'rule', 'list']).match(/lookup 100/g)).toHaveLength(1);
+  });
+
   it('a pod that opts out with istio.io/dataplane-mode=none is unenrolled in a labelled namespace', async () => {
     const optedOut = { ...(pod('shop', 'web', 'uid-web') as { metadata: Record<string, unknown> }) };
     optedOut.metadata = { ...optedOut.metadata, labels: { 'istio.io/dataplane-mode': 'none' } };
@@ -245,5 +266,18 @@ describe('cni-node agent on a test node', () => {
     const unreachable = { ...weftOnly, plugins: [{ ...weftOnly.plugins[0], agentSocket: path.join(dir, 'run', 'nobody.sock') }] };
     const down: unknown = await cniAdd(chain(web, 'shop', 'web', 'uid-web', unreachable)).then(() => undefined, (e: unknown) => e);
     expect(JSON.parse((down as CniChainError).failure.stdout)).toMatchObject({ code: 11 });
+  });
+
+  it('CNI DEL unenrolls the pod at once, forgets its netns, and the IPAM plugin releases its address', async () => {
+    await eventually(() => savedRules(web).includes('ISTIO_OUTPUT'), 'web enrolled again');
+    const dels = ztunnel.kinds().filter((k) => k === 'del:uid-web').length;
+    expect(await readdir(path.join(dir, 'ipam', `${fixture.prefix}net`))).toContain(webIp);
+    await cniDel(chain(web, 'shop', 'web', 'uid-web'));
+    await eventually(() => ztunnel.kinds().filter((k) => k === 'del:uid-web').length === dels + 1, 'ZDS del on CNI DEL');
+    const memory = JSON.parse(await readFile(path.join(dir, 'run', 'pods.json'), 'utf8')) as { pods: Record<string, string> };
+    expect(memory.pods['Pod/shop/web']).toBeUndefined();
+    const leases = await readdir(path.join(dir, 'ipam', `${fixture.prefix}net`));
+    expect(webIp).not.toBe('');
+    expect(leases).not.toContain(webIp);
   });
 });

@@ -139,6 +139,20 @@ export class NodeAgent {
     });
   }
 
+  /** The CNI plugin's DEL: the sandbox is gone, so the pod is unenrolled now and its netns forgotten. */
+  handleCniDel(request: AgentAddRequest): Promise<void> {
+    this.stats.pluginRequests += 1;
+    const key = `Pod/${request.podNamespace}/${request.podName}`;
+    return this.serialised(async () => {
+      const enrolled = this.enrolled.get(key);
+      if (enrolled !== undefined && (request.netns === '' || enrolled.netns === request.netns)) await this.unenroll(enrolled);
+      if (this.netns.get(key) === request.netns || request.netns === '') {
+        this.netns.delete(key);
+        await this.options.netnsStore.save(this.netns);
+      }
+    });
+  }
+
   /** Re-evaluates every pod of the node; safe to call at any time. */
   reconcile(): Promise<void> {
     return this.serialised(() => this.reconcileNow()).then(

@@ -1,6 +1,6 @@
 // The agent's end of the plugin socket: an HTTP server on a unix socket where the chained CNI plugin POSTs
-// `/cmdadd` (istio's pluginevent.sock). 200 with the enrollment result, 500 with the reason when an ambient pod
-// could not be redirected, 400 for a malformed request.
+// `/cmdadd` (istio's pluginevent.sock) and `/cmddel`. 200 with the result, 500 with the reason when an ambient
+// pod could not be redirected, 400 for a malformed request.
 
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -39,17 +39,20 @@ function parseRequest(body: string): AgentAddRequest | string {
   };
 }
 
-export async function startPluginServer(
-  socketPath: string,
-  handleAdd: (request: AgentAddRequest) => Promise<AgentAddReply>,
-): Promise<PluginServer> {
+export interface PluginHandlers {
+  add(request: AgentAddRequest): Promise<AgentAddReply>;
+  del(request: AgentAddRequest): Promise<void>;
+}
+
+export async function startPluginServer(socketPath: string, handlers: PluginHandlers): Promise<PluginServer> {
   await mkdir(path.dirname(socketPath), { recursive: true });
   await rm(socketPath, { force: true });
   const reply = (res: ServerResponse, status: number, body: string, type = 'text/plain'): void => {
     res.writeHead(status, { 'content-type': type }).end(body);
   };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'POST' || req.url !== '/cmdadd') return reply(res, 404, 'only POST /cmdadd\n');
+    if (req.method !== 'POST' || (req.url !== '/cmdadd' && req.url !== '/cmddel')) return reply(res, 404, 'only POST /cmdadd and /cmddel\n');
+    const isAdd = req.url === '/cmdadd';
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -60,7 +63,8 @@ export async function startPluginServer(
     req.on('end', () => {
       const parsed = parseRequest(Buffer.concat(chunks).toString('utf8'));
       if (typeof parsed === 'string') return reply(res, 400, `${parsed}\n`);
-      handleAdd(parsed).then(
+      const handled: Promise<unknown> = isAdd ? handlers.add(parsed) : handlers.del(parsed).then(() => ({ deleted: true }));
+      handled.then(
         (result) => reply(res, 200, JSON.stringify(result), 'application/json'),
         (cause: unknown) => reply(res, 500, `${cause instanceof Error ? cause.message : String(cause)}\n`),
       );

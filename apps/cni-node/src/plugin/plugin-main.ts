@@ -25,11 +25,11 @@ function readStdin(): Promise<string> {
   });
 }
 
-export function postToAgent(socketPath: string, body: AgentAddRequest, timeoutMs: number): Promise<AgentOutcome> {
+export function postToAgent(socketPath: string, body: AgentAddRequest, timeoutMs: number, path = '/cmdadd'): Promise<AgentOutcome> {
   return new Promise((resolve) => {
     const payload = JSON.stringify(body);
     const req = request(
-      { socketPath, path: '/cmdadd', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }, timeout: timeoutMs },
+      { socketPath, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -59,10 +59,16 @@ async function main(): Promise<number> {
     case 'VERSION':
       process.stdout.write(versionReply());
       return 0;
-    case 'DEL':
     case 'CHECK':
-      // Nothing of ours lives in the pod's interfaces; the agent unenrolls on pod deletion through its watch.
+      // Nothing of ours lives in the pod's interfaces.
       return 0;
+    case 'DEL': {
+      // The sandbox is going away: tell the agent so ztunnel drops the pod now. DEL must succeed even when there is
+      // nothing to clean (CNI spec), so an unreachable agent is not an error; its watch catches up later.
+      const plan = planAdd(invocation);
+      if (plan.kind === 'ask-agent') await postToAgent(invocation.config.agentSocket, plan.request, invocation.config.agentTimeoutMs, '/cmddel');
+      return 0;
+    }
     case 'ADD': {
       const plan = planAdd(invocation);
       if (plan.kind === 'pass-through') {
