@@ -10,7 +10,7 @@ import type { AgentAddReply, AgentAddRequest } from '../plugin/cni-protocol';
 import type { IpFamily } from '../redirection/inpod-rules';
 import type { RedirectionRunner } from '../redirection/redirection-runner';
 import type { EnrolledWorkload } from '../zds/zds-sessions';
-import { planEnrollment, type CurrentEnrollment, type PodFacts } from './reconcile';
+import { familiesOf, planEnrollment, type CurrentEnrollment } from './reconcile';
 
 export const REDIRECTION_ANNOTATION = 'ambient.istio.io/redirection';
 
@@ -62,12 +62,6 @@ export interface PodStatusView {
 
 function familyOf(ip: string): IpFamily {
   return ip.includes(':') ? 6 : 4;
-}
-
-function familiesOf(pod: PodFacts): IpFamily[] {
-  const families = new Set<IpFamily>([4]);
-  for (const ip of pod.ips) families.add(familyOf(ip));
-  return [...families].sort();
 }
 
 function describe(cause: unknown): string {

@@ -70,4 +70,10 @@ describe('planEnrollment', () => {
     );
     expect(changed.update.map((u) => [u.pod.key, u.options.dnsCapture, u.netns])).toEqual([['Pod/default/a', false, '/run/netns/a']]);
   });
+
+  it('re-applies rules when an enrolled pod gains an IPv6 address', () => {
+    const v4Only: CurrentEnrollment = { pod: { ...podFacts(pod('a')), ips: ['10.0.0.5'] }, options: defaults, netns: '/run/netns/a' };
+    const plan = planEnrollment([pod('a')], new Map([ns('default', AMBIENT)]), 'node-a', netns, new Map([['Pod/default/a', v4Only]]), options);
+    expect(plan.update.map((u) => [u.pod.key, u.reason])).toEqual([['Pod/default/a', 'pod address families changed']]);
+  });
 });

@@ -33,7 +33,7 @@ export interface CurrentEnrollment {
 export interface EnrollmentPlan {
   /** Ambient pods with a known netns that are not enrolled yet. */
   readonly enroll: readonly (DesiredEnrollment & { readonly netns: string })[];
-  /** Enrolled pods whose options (inbound bypass, DNS capture, interfaces) changed: rules are re-applied. */
+  /** Enrolled pods whose options (inbound bypass, DNS capture, interfaces) or address families changed. */
   readonly update: readonly (DesiredEnrollment & { readonly netns: string })[];
   /** Enrolled pods that are no longer ambient, no longer on this node, or deleted. */
   readonly unenroll: readonly CurrentEnrollment[];
@@ -68,6 +68,11 @@ export function isOnNode(pod: KubeObject, node: string): boolean {
   return text(field(pod.spec, 'nodeName')) === node;
 }
 
+/** IPv4 always (the pod's primary family on every cluster Weft supports), IPv6 when the pod has a v6 address. */
+export function familiesOf(pod: PodFacts): (4 | 6)[] {
+  return pod.ips.some((ip) => ip.includes(':')) ? [4, 6] : [4];
+}
+
 function sameOptions(a: RedirectionOptions, b: RedirectionOptions): boolean {
   return a.bypassInbound === b.bypassInbound && a.dnsCapture === b.dnsCapture && a.virtualInterfaces.join(',') === b.virtualInterfaces.join(',');
 }
@@ -96,6 +101,9 @@ export function planEnrollment(
     if (enrolled !== undefined) {
       if (!sameOptions(enrolled.options, redirection)) {
         update.push({ pod: facts, options: redirection, reason: 'redirection options changed', netns: enrolled.netns });
+      } else if (familiesOf(enrolled.pod).join() !== familiesOf(facts).join()) {
+        // The pod's addresses arrived (or changed) after it was enrolled: rules for a new family are needed.
+        update.push({ pod: facts, options: redirection, reason: 'pod address families changed', netns: enrolled.netns });
       }
       continue;
     }
