@@ -40,7 +40,7 @@ export default tseslint.config(
   },
   {
     // Domain libraries hold decision logic only: no sockets, files, gRPC or Kubernetes client.
-    files: ['libs/identity/src/**/*.ts', 'libs/policy/src/**/*.ts', 'libs/mesh-model/src/**/*.ts', 'libs/mesh-config/src/**/*.ts'],
+    files: ['libs/identity/src/**/*.ts', 'libs/policy/src/**/*.ts', 'libs/mesh-model/src/**/*.ts', 'libs/mesh-config/src/**/*.ts', 'libs/metrics/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-imports': [

@@ -10,6 +10,7 @@ import {
   loadKubeApi,
   type ConfigSource,
 } from '@weft/config-source';
+import { renderPrometheus } from '@weft/metrics';
 import Fastify from 'fastify';
 import type pino from 'pino';
 
@@ -133,21 +134,13 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
     health.get('/debug/pods', async () => ({ pods: started.pods(), ztunnels: zds.connections() }));
     health.get('/metrics', async (_request, reply) =>
       reply.type('text/plain; version=0.0.4').send(
-        [
-          '# HELP ztunnel_connected Whether a ztunnel is connected to this agent over ZDS (count of connections).',
-          '# TYPE ztunnel_connected gauge',
-          `ztunnel_connected ${zds.connected}`,
-          '# HELP weft_cni_enrolled_pods Pods on this node with redirection installed.',
-          '# TYPE weft_cni_enrolled_pods gauge',
-          `weft_cni_enrolled_pods ${started.stats.enrolled}`,
-          '# HELP weft_cni_enroll_failures_total Redirection attempts that failed.',
-          '# TYPE weft_cni_enroll_failures_total counter',
-          `weft_cni_enroll_failures_total ${started.stats.enrollFailures}`,
-          '# HELP weft_cni_plugin_requests_total CNI ADD requests from the chained plugin.',
-          '# TYPE weft_cni_plugin_requests_total counter',
-          `weft_cni_plugin_requests_total ${started.stats.pluginRequests}`,
-          '',
-        ].join('\n'),
+        renderPrometheus([
+          { name: 'ztunnel_connected', help: 'ztunnels connected to this agent over ZDS.', type: 'gauge', samples: [{ value: zds.connected }] },
+          { name: 'weft_cni_enrolled_pods', help: 'Pods on this node with redirection installed.', type: 'gauge', samples: [{ value: started.stats.enrolled }] },
+          { name: 'weft_cni_enroll_failures_total', help: 'Redirection attempts that failed.', type: 'counter', samples: [{ value: started.stats.enrollFailures }] },
+          { name: 'weft_cni_unenroll_failures_total', help: 'Redirection removals that failed.', type: 'counter', samples: [{ value: started.stats.unenrollFailures }] },
+          { name: 'weft_cni_plugin_requests_total', help: 'Requests from the chained CNI plugin.', type: 'counter', samples: [{ value: started.stats.pluginRequests }] },
+        ]),
       ),
     );
     await health.listen({ port: config.WEFT_HEALTH_PORT, host: config.WEFT_LISTEN_ADDRESS });

@@ -2,7 +2,7 @@
 // when a proxy does not get the config they expect. Read-only; every view comes from an injected provider.
 
 import Fastify, { type FastifyInstance } from 'fastify';
-import { renderPrometheus, type MetricFamily } from './prometheus-text';
+import { renderPrometheus, type MetricFamily } from '@weft/metrics';
 
 export interface AdminProviders {
   /** Ready once config has been read and the xDS/CA listeners are serving. */

@@ -1,5 +1,5 @@
 import { controlplaneMetrics } from './controlplane-metrics';
-import { renderPrometheus } from './prometheus-text';
+import { renderPrometheus } from '@weft/metrics';
 
 const stats = { connected: 2, streamsTotal: 3, pushes: 5, resourcesSent: 7, removalsSent: 1, acks: 4, nacks: 1, authFailures: 0 };
 

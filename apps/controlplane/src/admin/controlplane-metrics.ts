@@ -4,7 +4,7 @@
 import type { DeltaAdsServerStats } from '@weft/xds';
 
 import type { CertificateServiceStats } from '../ca/certificate-service';
-import type { MetricFamily } from './prometheus-text';
+import type { MetricFamily } from '@weft/metrics';
 
 export interface ControlplaneCounters {
   /** One entry per xDS listener, labelled by its port name. */

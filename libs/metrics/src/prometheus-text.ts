@@ -1,5 +1,5 @@
-// Prometheus text exposition (format 0.0.4) for the controlplane's handful of metrics, rendered from the stats
-// objects the components already keep, so no metric state is duplicated. Names follow istiod's where one exists.
+// Prometheus text exposition (format 0.0.4), rendered from metric families the components build from the counters
+// they already keep. Names are chosen by the caller; Istio's where one exists.
 
 export interface MetricSample {
   readonly labels?: Readonly<Record<string, string>>;
