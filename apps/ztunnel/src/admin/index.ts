@@ -1,0 +1,2 @@
+// Admin endpoints' documents.
+export * from './config-dump';

@@ -1,0 +1,106 @@
+// Istio's CommonTrafficLabels for ztunnel's TCP metrics (reference §8.1; ztunnel src/proxy/metrics.rs), built from
+// a connection's two ends as the store knows them. Label order and spelling are Istio's, so dashboards work as is.
+
+import type { Service, Workload } from '@weft/mesh-model';
+
+import { workloadSpiffeId } from '../routing';
+
+export type Reporter = 'source' | 'destination';
+export type SecurityPolicy = 'mutual_tls' | 'unknown';
+/** ztunnel's `response_flags` values (reference §8.1). */
+export type ResponseFlag = '-' | 'DENY' | 'CONNECT' | 'TLS_FAILURE' | 'H2_HANDSHAKE_FAILURE' | 'NETWORK_POLICY' | 'IDENTITY_ERROR' | 'CERT_REVOKED';
+
+/** Every label, in Istio's order; the last four (locality) appear once either end is known, as in recent ztunnel. */
+export const TRAFFIC_LABEL_NAMES = [
+  'reporter',
+  'source_workload',
+  'source_canonical_service',
+  'source_canonical_revision',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_cluster',
+  'destination_service',
+  'destination_service_namespace',
+  'destination_service_name',
+  'destination_workload',
+  'destination_canonical_service',
+  'destination_canonical_revision',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_cluster',
+  'request_protocol',
+  'response_flags',
+  'connection_security_policy',
+  'source_region',
+  'source_zone',
+  'destination_region',
+  'destination_zone',
+] as const;
+
+export type TrafficLabelName = (typeof TRAFFIC_LABEL_NAMES)[number];
+export type TrafficLabels = Readonly<Partial<Record<TrafficLabelName, string>>>;
+
+export const UNKNOWN = 'unknown';
+
+export interface TrafficEnds {
+  readonly reporter: Reporter;
+  /** The client workload: the local pod on outbound, the peer looked up by IP (or from baggage) on inbound. */
+  readonly source?: Workload;
+  /**
+   * `spiffe://…` of the client as proven by mTLS: the local identity on outbound HBONE, the peer certificate's on
+   * inbound 15008. Absent on plaintext, so `source_principal` is never guessed from an IP.
+   */
+  readonly sourcePrincipal?: string;
+  /** The workload reached (the chosen endpoint, or the waypoint when it is the next hop). */
+  readonly destination?: Workload;
+  readonly destinationService?: Service;
+  readonly securityPolicy: SecurityPolicy;
+  readonly responseFlags?: ResponseFlag;
+}
+
+const orUnknown = (value: string | undefined): string => (value === undefined || value === '' ? UNKNOWN : value);
+
+/**
+ * The label set of a connection. `*_workload` is the owner name (`workload_name`), `*_app`/`*_version` repeat the
+ * canonical service and revision, `destination_principal` is the destination's identity, unknown values read
+ * `unknown` (reference §8.1).
+ */
+export function trafficLabels(ends: TrafficEnds): TrafficLabels {
+  const { source: s, destination: d, destinationService: svc } = ends;
+  const labels: Record<string, string> = {
+    reporter: ends.reporter,
+    source_workload: orUnknown(s?.workloadName),
+    source_canonical_service: orUnknown(s?.canonicalName),
+    source_canonical_revision: orUnknown(s?.canonicalRevision),
+    source_workload_namespace: orUnknown(s?.namespace),
+    source_principal: orUnknown(ends.sourcePrincipal),
+    source_app: orUnknown(s?.canonicalName),
+    source_version: orUnknown(s?.canonicalRevision),
+    source_cluster: orUnknown(s?.clusterId),
+    destination_service: orUnknown(svc?.hostname),
+    destination_service_namespace: orUnknown(svc?.namespace),
+    destination_service_name: orUnknown(svc?.name),
+    destination_workload: orUnknown(d?.workloadName),
+    destination_canonical_service: orUnknown(d?.canonicalName),
+    destination_canonical_revision: orUnknown(d?.canonicalRevision),
+    destination_workload_namespace: orUnknown(d?.namespace),
+    destination_principal: orUnknown(d === undefined ? undefined : workloadSpiffeId(d)),
+    destination_app: orUnknown(d?.canonicalName),
+    destination_version: orUnknown(d?.canonicalRevision),
+    destination_cluster: orUnknown(d?.clusterId),
+    request_protocol: 'tcp',
+    response_flags: ends.responseFlags ?? '-',
+    connection_security_policy: ends.securityPolicy,
+  };
+  if (s !== undefined || d !== undefined || ends.sourcePrincipal !== undefined) {
+    labels.source_region = orUnknown(s?.locality?.region);
+    labels.source_zone = orUnknown(s?.locality?.zone);
+    labels.destination_region = orUnknown(d?.locality?.region);
+    labels.destination_zone = orUnknown(d?.locality?.zone);
+  }
+  return labels;
+}
