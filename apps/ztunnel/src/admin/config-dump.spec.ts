@@ -44,7 +44,7 @@ const certs: CertificateSnapshot[] = [
   {
     identity: 'spiffe://cluster.local/ns/default/sa/web',
     state: 'Available',
-    certChain: [{ serial: '1a2b', validFrom: '2026-01-01T00:00:00Z', expirationTime: '2026-01-02T00:00:00Z' }],
+    certChain: [{ serialNumber: '1a2b', validFrom: '2026-01-01T00:00:00Z', expirationTime: '2026-01-02T00:00:00Z' }],
   },
 ];
 

@@ -15,7 +15,7 @@ import type {
 
 /** One certificate of a chain, as the certificate manager describes it. */
 export interface CertificateSnapshotEntry {
-  readonly serial: string;
+  readonly serialNumber: string;
   /** RFC 3339. */
   readonly validFrom: string;
   /** RFC 3339. */
@@ -177,7 +177,7 @@ export function policyJson(p: Authorization): Json {
 }
 
 function certJson(c: CertificateSnapshotEntry): Json {
-  return { pem: c.pem ?? '', serialNumber: c.serial, validFrom: c.validFrom, expirationTime: c.expirationTime };
+  return { pem: c.pem ?? '', serialNumber: c.serialNumber, validFrom: c.validFrom, expirationTime: c.expirationTime };
 }
 
 export function certificateJson(c: CertificateSnapshot): Json {
