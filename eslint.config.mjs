@@ -8,6 +8,9 @@ const ioModules = [
   'net', 'tls', 'http', 'https', 'http2', 'fs', 'fs/promises', 'dgram', 'child_process', 'cluster', 'worker_threads',
 ].flatMap((m) => [m, `node:${m}`]);
 
+// Later `no-restricted-imports` blocks replace earlier ones for the files they match, so each repeats this entry.
+const testingOnly = { name: '@weft/testing', message: '@weft/testing holds fixtures for tests only; production code must not import it.' };
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '**/coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
@@ -39,6 +42,14 @@ export default tseslint.config(
     },
   },
   {
+    // @weft/testing is for tests only: no production file imports it.
+    files: ['**/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [testingOnly] }],
+    },
+  },
+  {
     // Domain libraries hold decision logic only: no sockets, files, gRPC or Kubernetes client.
     files: ['libs/identity/src/**/*.ts', 'libs/policy/src/**/*.ts', 'libs/mesh-model/src/**/*.ts', 'libs/mesh-config/src/**/*.ts', 'libs/metrics/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
@@ -50,6 +61,7 @@ export default tseslint.config(
             ...ioModules.map((name) => ({ name, message: 'Domain libraries must not do I/O; take an interface instead.' })),
             { name: '@grpc/grpc-js', message: 'gRPC belongs in libs/xds or an app.' },
             { name: '@kubernetes/client-node', message: 'The Kubernetes client belongs in a config source.' },
+            testingOnly,
           ],
           patterns: [{ group: ['**/generated/**'], message: 'Generated protobuf types never leave libs/xds.' }],
         },

@@ -8,7 +8,7 @@ describe('parseCniNodeConfig', () => {
       config: expect.objectContaining({
         NODE_NAME: 'node-a',
         EXCLUDE_NAMESPACES: ['kube-system'],
-        AMBIENT_DNS_CAPTURE: true,
+        AMBIENT_DNS_CAPTURE: false,
         WEFT_ZDS_SOCKET: '/var/run/ztunnel/ztunnel.sock',
         WEFT_IPTABLES_BACKEND: 'auto',
       }),

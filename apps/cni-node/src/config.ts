@@ -21,8 +21,11 @@ const schema = z.object({
   POD_NAMESPACE: z.string().min(1).default('istio-system'),
   /** istio-cni `excludeNamespaces`. */
   EXCLUDE_NAMESPACES: list.default(['kube-system']),
-  /** istio `AMBIENT_DNS_CAPTURE`. */
-  AMBIENT_DNS_CAPTURE: flag.default(true),
+  /**
+   * istio `AMBIENT_DNS_CAPTURE` (Istio's default is on). Off here until ztunnel has its DNS proxy on 15053: capturing
+   * DNS with nothing listening there would break name resolution in every enrolled pod.
+   */
+  AMBIENT_DNS_CAPTURE: flag.default(false),
   /** `auto` picks the backend the node already uses. */
   WEFT_IPTABLES_BACKEND: z.enum(['auto', 'nft', 'legacy']).default('auto'),
   /** Install the node rule that lets kubelet probes reach enrolled pods. */

@@ -10,13 +10,12 @@ import * as path from 'node:path';
 import { createManifestDirectorySource } from '@weft/config-source';
 import { closeFd, createTcpListener, netnsInode, sameInode, SeqpacketSocket, type SeqpacketMessage } from '@weft/netsys';
 import { decodeZdsRequest, encodeZdsAck, encodeZdsHello, type ZdsRequest } from '@weft/xds';
+import { cniAdd, cniDel, CniChainError, eventually, NetnsFixture, requireRootNetworking, type ChainInvocation, type TestNetns } from '@weft/testing';
 import pino from 'pino';
 import { stringify } from 'yaml';
 
 import { startCniNode, type CniNode } from '../src/app';
 import { parseCniNodeConfig } from '../src/config';
-import { cniAdd, cniDel, CniChainError, type ChainInvocation } from './cni-runtime';
-import { NetnsFixture, requireRootNetworking } from './netns-fixture';
 
 jest.setTimeout(60_000);
 
@@ -52,14 +51,6 @@ class FakeZtunnel {
   }
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const namespace = (name: string, ambient: boolean): object => ({
   apiVersion: 'v1',
   kind: 'Namespace',
@@ -75,9 +66,9 @@ const pod = (ns: string, name: string, uid: string): object => ({
 describe('cni-node agent on a test node', () => {
   const fixture = new NetnsFixture();
   let dir: string;
-  let node: string;
-  let web: string;
-  let plain: string;
+  let node: TestNetns;
+  let web: TestNetns;
+  let plain: TestNetns;
   let cniNode: CniNode;
   let ztunnel: FakeZtunnel;
   let conflist: ChainInvocation['conflist'];
@@ -89,21 +80,21 @@ describe('cni-node agent on a test node', () => {
     await writeFile(path.join(manifests(), `.${file}.tmp`), objects.map((o) => stringify(o)).join('---\n'));
     await rename(path.join(manifests(), `.${file}.tmp`), path.join(manifests(), file));
   };
-  const chain = (netns: string, ns: string, name: string, uid: string, list = conflist): ChainInvocation => ({
+  const chain = (netns: TestNetns, ns: string, name: string, uid: string, list = conflist): ChainInvocation => ({
     conflist: list,
     binDirs: [path.join(dir, 'bin'), CNI_PLUGIN_DIR],
-    nodeNetns: node,
+    nodeNetns: node.name,
     containerId: `ctr-${name}`,
-    netnsPath: fixture.path(netns),
+    netnsPath: netns.path,
     ifName: 'eth0',
     args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: ns, K8S_POD_NAME: name, K8S_POD_UID: uid },
   });
-  const loopbackOnly = (netns: string): ChainInvocation => ({
+  const loopbackOnly = (netns: TestNetns): ChainInvocation => ({
     ...chain(netns, '', 'lo', ''),
     conflist: { cniVersion: '1.0.0', name: 'cni-loopback', plugins: [{ type: 'loopback' }] },
     ifName: 'lo',
   });
-  const savedRules = (netns: string): string => fixture.exec(netns, ['iptables-nft-save']);
+  const savedRules = (netns: TestNetns): string => netns.exec('iptables-nft-save');
   const statusOf = async (key: string): Promise<Record<string, string> | undefined> => {
     const file = path.join(manifests(), '.weft', 'cni-node-a.json');
     if (!existsSync(file)) return undefined;
@@ -119,9 +110,9 @@ describe('cni-node agent on a test node', () => {
     if (!existsSync(PLUGIN_SCRIPT)) throw new Error(`missing ${PLUGIN_SCRIPT}: run npx nx run cni-node:build`);
     dir = await mkdtemp(path.join(tmpdir(), 'weft-cni-node-'));
     for (const sub of ['manifests', 'bin', 'net.d', 'run', 'ipam']) await mkdir(path.join(dir, sub));
-    node = fixture.add('node');
-    web = fixture.add('web');
-    plain = fixture.add('plain');
+    node = fixture.create('node');
+    web = fixture.create('web');
+    plain = fixture.create('plain');
     // The node's primary network, as a cluster's network add-on would have installed it.
     await writeFile(
       path.join(dir, 'net.d', '10-pods.conflist'),
@@ -155,7 +146,7 @@ describe('cni-node agent on a test node', () => {
     const config = parsed.config;
     start = async () => {
       const source = createManifestDirectorySource({ directory: manifests(), debounceMs: 20, statusFile: path.join(manifests(), '.weft', 'cni-node-a.json') });
-      cniNode = await startCniNode({ config, logger: pino({ level: 'silent' }), source, hostNetnsPath: fixture.path(node), pluginScript: PLUGIN_SCRIPT });
+      cniNode = await startCniNode({ config, logger: pino({ level: 'silent' }), source, hostNetnsPath: node.path, pluginScript: PLUGIN_SCRIPT });
       ztunnel = await FakeZtunnel.connect(path.join(dir, 'run', 'ztunnel.sock'));
       await eventually(() => ztunnel.kinds().includes('snapshot-sent'), 'the snapshot');
     };
@@ -168,9 +159,9 @@ describe('cni-node agent on a test node', () => {
     ztunnel?.close();
     await cniNode?.close();
     for (const netns of [web, plain]) {
-      if (netns !== undefined && conflist !== undefined) await cniDel(chain(netns, '', netns, '')).catch(() => undefined);
+      if (netns !== undefined && conflist !== undefined) await cniDel(chain(netns, '', netns.name, '')).catch(() => undefined);
     }
-    fixture.cleanup();
+    fixture.destroy();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
@@ -190,17 +181,17 @@ describe('cni-node agent on a test node', () => {
     const rules = savedRules(web);
     expect(rules).toMatch(/^-A ISTIO_OUTPUT ! -d 127\.0\.0\.1\/32 -p tcp -m mark ! --mark 0x539\/0xfff -j REDIRECT --to-ports 15001$/m);
     expect(rules).toMatch(/^-A ISTIO_PRERT .*-j REDIRECT --to-ports 15006$/m);
-    expect(fixture.exec(web, ['ip', 'rule', 'list'])).toContain('fwmark 0x111/0xfff lookup 100');
+    expect(web.exec('ip', 'rule', 'list')).toContain('fwmark 0x111/0xfff lookup 100');
 
     await eventually(() => ztunnel.kinds().includes('add:uid-web'), 'ZDS add');
     const add = ztunnel.received.find(({ request }) => request.kind === 'add');
     expect(add?.request).toEqual({ kind: 'add', uid: 'uid-web', workload: { name: 'web', namespace: 'shop', serviceAccount: 'web' } });
     expect(add?.fds).toHaveLength(1);
     const fd = add?.fds[0] ?? -1;
-    expect(sameInode(netnsInode(fd), netnsInode(fixture.path(web)))).toBe(true);
+    expect(sameInode(netnsInode(fd), netnsInode(web.path))).toBe(true);
     // What ztunnel does with it: open its HBONE listener inside the pod.
     const listener = createTcpListener({ netnsFd: fd, host: '0.0.0.0', port: 15008, mark: 1337, transparent: true, reusePort: true });
-    expect(fixture.exec(web, ['ss', '-ltnH'])).toMatch(/0\.0\.0\.0:15008/);
+    expect(web.exec('ss', '-ltnH')).toMatch(/0\.0\.0\.0:15008/);
     closeFd(listener);
 
     await eventually(async () => (await statusOf('Pod/shop/web'))?.['ambient.istio.io/redirection'] === 'enabled', 'redirection status enabled');
@@ -222,7 +213,7 @@ describe('cni-node agent on a test node', () => {
     // The status is cleared once the rules are gone.
     await eventually(async () => (await statusOf('Pod/shop/web')) === undefined, 'redirection status cleared');
     expect(savedRules(web)).not.toContain('ISTIO');
-    expect(fixture.exec(web, ['ip', 'rule', 'list'])).not.toContain('lookup 100');
+    expect(web.exec('ip', 'rule', 'list')).not.toContain('lookup 100');
 
     const adds = ztunnel.kinds().filter((k) => k === 'add:uid-web').length;
     await writeObjects('objects.yaml', [namespace('shop', true), namespace('plain', false), pod('shop', 'web', 'uid-web'), pod('plain', 'plain', 'uid-plain')]);
@@ -231,7 +222,7 @@ describe('cni-node agent on a test node', () => {
   });
 
   it('restarting the agent resends a snapshot with the pod and leaves its rules unchanged', async () => {
-    const ours = (netns: string): string[] => savedRules(netns).split('\n').filter((line) => line.includes('ISTIO_'));
+    const ours = (netns: TestNetns): string[] => savedRules(netns).split('\n').filter((line) => line.includes('ISTIO_'));
     const before = ours(web);
     expect(before.length).toBeGreaterThan(0);
     ztunnel.close();
@@ -240,7 +231,7 @@ describe('cni-node agent on a test node', () => {
     await start();
     expect(ztunnel.kinds()).toEqual(['add:uid-web', 'snapshot-sent']);
     expect(ours(web)).toEqual(before);
-    expect(fixture.exec(web, ['ip', 'rule', 'list']).match(/lookup 100/g)).toHaveLength(1);
+    expect(web.exec('ip', 'rule', 'list').match(/lookup 100/g)).toHaveLength(1);
   });
 
   it('a pod that opts out with istio.io/dataplane-mode=none is unenrolled in a labelled namespace', async () => {

@@ -17,7 +17,7 @@ import {
   openNetns,
   SeqpacketSocket,
 } from '../src';
-import { NetnsFixture, requireRootAndTools, type TestNetns } from './netns-fixture';
+import { NetnsFixture, requireRootAndTools, type TestNetns } from '@weft/testing';
 
 const fixture = new NetnsFixture();
 

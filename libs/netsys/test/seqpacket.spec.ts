@@ -16,7 +16,7 @@ import {
   SeqpacketServer,
   SeqpacketSocket,
 } from '../src';
-import { NetnsFixture, openFdCount, requireRootAndTools, withTimeout } from './netns-fixture';
+import { NetnsFixture, openFdCount, requireRootAndTools, withTimeout } from '@weft/testing';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netsys-seqpacket-'));
 let counter = 0;

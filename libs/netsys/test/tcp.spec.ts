@@ -16,7 +16,7 @@ import {
   sameInode,
   socketFd,
 } from '../src';
-import { fdFlags, NetnsFixture, openFdCount, O_CLOEXEC, O_NONBLOCK, requireRootAndTools, type TestNetns, withTimeout } from './netns-fixture';
+import { fdFlags, NetnsFixture, openFdCount, O_CLOEXEC, O_NONBLOCK, requireRootAndTools, type TestNetns, withTimeout } from '@weft/testing';
 
 const fixture = new NetnsFixture();
 const openFds: number[] = [];

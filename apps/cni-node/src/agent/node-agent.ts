@@ -27,6 +27,7 @@ export interface NetnsStore {
 }
 
 export interface AgentLogger {
+  debug(fields: Record<string, unknown>, message: string): void;
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
@@ -202,7 +203,8 @@ export class NodeAgent {
         this.options.logger.info({ pod: change.pod.key, reason: change.reason }, 'pod enrolled');
       }
     }
-    for (const waiting of plan.waiting) this.options.logger.warn({ pod: waiting.key }, waiting.reason);
+    // Normal between a Pod object appearing and its CNI ADD; worth a warning only if it lasts (see /debug/pods).
+    for (const waiting of plan.waiting) this.options.logger.debug({ pod: waiting.key }, waiting.reason);
     // Forget netns paths of pods that no longer exist.
     let forgot = false;
     for (const key of [...this.netns.keys()]) {

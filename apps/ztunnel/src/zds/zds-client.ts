@@ -3,7 +3,7 @@
 // (an add without exactly one netns fd, an fd on anything else) is answered with an error ack. On disconnect it
 // redials with backoff; the next snapshot reconciles whatever changed meanwhile.
 
-import { readlinkSync } from 'node:fs';
+import { fstatSync, readlinkSync, statSync } from 'node:fs';
 
 import { createBackoff, type Backoff } from '@weft/identity';
 import { closeFd, SeqpacketSocket, type SeqpacketMessage } from '@weft/netsys';
@@ -33,10 +33,16 @@ export interface ZdsClientOptions {
   readonly backoff?: Backoff;
 }
 
-/** Whether an fd is a network namespace (`/proc/self/fd/N` → `net:[inode]`). */
+/**
+ * Whether an fd is a network namespace. An fd opened on `/proc/<pid>/ns/net` reads back as `net:[inode]`, but one
+ * opened on a bind mount of it (`/run/netns/<name>`, what a container runtime hands the CNI plugin) reads back as
+ * that path, so a namespace is also recognised by living on the nsfs filesystem (the device of our own
+ * `/proc/self/ns/net`). setns(CLONE_NEWNET) on it later rejects a namespace of another type with EINVAL.
+ */
 export function isNetnsFd(fd: number): boolean {
   try {
-    return readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:[');
+    if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:[')) return true;
+    return fstatSync(fd).dev === statSync('/proc/self/ns/net').dev;
   } catch {
     return false;
   }

@@ -1,0 +1,5 @@
+// Public entry of @weft/testing: fixtures for tests only — never imported by production (`src/`) code.
+export * from './cni-runtime';
+export * from './managed-processes';
+export * from './netns-fixture';
+export * from './wait';
