@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 # System packages: network namespaces and redirection (iproute2, iptables, nftables), the reference CNI
 # plugins the local cluster chains (containernetworking-plugins), ipset for the node probe rules, and openssl,
 # which the identity tests use to check issued certificates with the real tool; tcpdump (mTLS on the wire) and
-# prometheus (its promtool checks the /metrics output) for the mesh tests.
-APT_PACKAGES=(iproute2 iptables nftables ipset containernetworking-plugins openssl ca-certificates tcpdump prometheus)
+# prometheus (its promtool checks the /metrics output) for the mesh tests; iperf3 for the data-path benchmark baseline.
+APT_PACKAGES=(iproute2 iptables nftables ipset containernetworking-plugins openssl ca-certificates tcpdump prometheus iperf3)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
