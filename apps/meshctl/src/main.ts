@@ -4,12 +4,15 @@
 import { stringify } from 'yaml';
 
 import { USAGE, parseArgs } from './cli';
+import { runLocalDown, runLocalStatus, runLocalUp, type Output } from './local/commands';
 import { ztunnelConfigObjects, ztunnelConfigTable, type ZtunnelConfigKind } from './ztunnel-config/tables';
 
 const ALL: readonly ZtunnelConfigKind[] = ['workload', 'service', 'policy', 'certificate'];
 
+const io: Output = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
 async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseArgs(argv);
+  const parsed = parseArgs(argv, process.env);
   if (!parsed.ok) {
     process.stderr.write(`meshctl: ${parsed.error}\n\n${USAGE}`);
     return 2;
@@ -19,6 +22,9 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (command.kind === 'local-up') return runLocalUp(command.nodes, command.stateDir, io);
+  if (command.kind === 'local-status') return runLocalStatus(command.stateDir, command.output, io);
+  if (command.kind === 'local-down') return runLocalDown(command.stateDir, io);
   const url = `${command.adminUrl}/config_dump`;
   let dump: unknown;
   try {

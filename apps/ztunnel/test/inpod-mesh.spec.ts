@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
+import { isRunning } from '@weft/local-cluster';
 import { eventually, ManagedProcesses, withTimeout, type ManagedProcess } from '@weft/testing';
 
 import { NetnsCluster, requireClusterPrerequisites, runNodeIn, type ClusterPod } from './netns-cluster';
@@ -65,7 +66,7 @@ describe('in-pod mode: two nodes, the real CNI chain, controlplane, cni-node age
 
   const send = async (host: string, port: number, payload: Buffer): Promise<Buffer> => {
     const hex = await runNodeIn(cluster.processes, sleep.netns, `client → ${host}:${port}`, CLIENT_APP, [host, String(port)], 15_000, payload).catch((cause: unknown) => {
-      throw new Error(`${String(cause)}\n${cluster.processes.logs(30)}`);
+      throw new Error(`${String(cause)}\n${cluster.logs(30)}`);
     });
     return Buffer.from(hex.trim(), 'hex');
   };
@@ -87,8 +88,8 @@ describe('in-pod mode: two nodes, the real CNI chain, controlplane, cni-node age
     sleep = await cluster.createPod({ name: 'sleep', namespace: 'default', uid: 'uid-sleep-0001', serviceAccount: 'sleep', node: 'node-a' });
     echo = await cluster.createPod({ name: 'echo', namespace: 'default', uid: 'uid-echo-0001', serviceAccount: 'echo', node: 'node-b', labels: { app: 'echo' }, containerPorts: [8080] });
     echoApp = cluster.processes.start('echo app', echo.netns.name, [process.execPath, '-e', ECHO_APP]);
-    await eventually(() => echoApp.output().includes('listening'), 'the echo app to listen', 10_000, () => cluster.processes.logs());
-    await eventually(async () => (await cluster.ztunnelReady('node-a')) && (await cluster.ztunnelReady('node-b')), 'both ztunnels ready', 30_000, () => cluster.processes.logs());
+    await eventually(() => echoApp.output().includes('listening'), 'the echo app to listen', 10_000, () => cluster.logs());
+    await eventually(async () => (await cluster.ztunnelReady('node-a')) && (await cluster.ztunnelReady('node-b')), 'both ztunnels ready', 30_000, () => cluster.logs());
     // Both workloads are HBONE with their IPs in both ztunnels once the agents' redirection status and the pods'
     // IPs reached the controlplane and its pushes reached the ztunnels.
     for (const node of ['node-a', 'node-b'] as const) {
@@ -101,7 +102,7 @@ describe('in-pod mode: two nodes, the real CNI chain, controlplane, cni-node age
         },
         `sleep and echo to be HBONE workloads with their IPs in ztunnel ${node}`,
         20_000,
-        () => cluster.processes.logs(),
+        () => cluster.logs(),
       );
     }
   });
@@ -109,7 +110,10 @@ describe('in-pod mode: two nodes, the real CNI chain, controlplane, cni-node age
   afterAll(async () => {
     await capture.stopAll(2_000);
     const prefix = cluster?.prefix;
+    const started = cluster?.local.state.processes.slice() ?? [];
     await cluster?.close();
+    const survivors = started.filter((p) => isRunning(p));
+    if (survivors.length > 0) throw new Error(`cluster processes left running: ${survivors.map((p) => `${p.name} ${p.pid}`).join(', ')}`);
     if (prefix !== undefined) {
       const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((line) => line.startsWith(prefix));
       if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(', ')}`);

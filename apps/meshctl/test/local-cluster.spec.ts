@@ -1,0 +1,153 @@
+// `meshctl local up/status/down` end to end (root only): the built meshctl starts a 2-node cluster in per-run
+// network namespaces and returns while it keeps running; `status` reports it; `down` — also after one of its
+// processes was killed, and after `up` itself was killed halfway — stops exactly the recorded PIDs and deletes
+// exactly the recorded namespaces, leaving nothing behind. Fails (never skips) with what to install.
+
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+import { isRunning, parseState, requirePrerequisites, STATE_FILE, type ClusterState } from '@weft/local-cluster';
+
+jest.setTimeout(120_000);
+
+const MESHCTL = path.resolve(__dirname, '../dist/main.js');
+
+function meshctl(...args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [MESHCTL, ...args], { encoding: 'utf8', timeout: 100_000 });
+}
+
+const describeResult = (r: SpawnSyncReturns<string>): string => `exit ${String(r.status)}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+
+function readState(stateDir: string): ClusterState {
+  return parseState(readFileSync(path.join(stateDir, STATE_FILE), 'utf8'));
+}
+
+function netnsWithPrefix(prefix: string): string[] {
+  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => name.startsWith(prefix));
+}
+
+/** Nothing of the run is left: no namespace with its prefix, none of its processes, no state. */
+function expectNothingLeft(state: ClusterState, stateDir: string): void {
+  expect(netnsWithPrefix(state.prefix)).toEqual([]);
+  expect(state.processes.filter((p) => isRunning(p)).map((p) => `${p.name} ${p.pid}`)).toEqual([]);
+  expect(existsSync(path.join(stateDir, STATE_FILE))).toBe(false);
+}
+
+describe('meshctl local up / status / down', () => {
+  const base = mkdtempSync(path.join(tmpdir(), 'weft-meshctl-local-'));
+  const dirs: string[] = [];
+  const stateDir = (name: string): string => {
+    const dir = path.join(base, name);
+    dirs.push(dir);
+    return dir;
+  };
+
+  beforeAll(() => {
+    requirePrerequisites();
+    if (!existsSync(MESHCTL)) throw new Error(`missing ${MESHCTL}: run npx nx run-many -t build -p meshctl`);
+  });
+
+  afterAll(() => {
+    // Whatever a failed test left: `down` removes exactly what each state file records.
+    for (const dir of dirs) if (existsSync(path.join(dir, STATE_FILE))) meshctl('local', 'down', '--state-dir', dir);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('brings a 2-node cluster up and keeps it running, reports it, refuses a second one, and takes it down', () => {
+    const dir = stateDir('full');
+    const up = meshctl('local', 'up', '--nodes', '2', '--state-dir', dir);
+    expect({ status: up.status, output: describeResult(up) }).toMatchObject({ status: 0 });
+    expect(up.stdout).toMatch(/Weft local cluster wt[0-9a-f]{6} is up: 2 node\(s\)/);
+    expect(up.stdout).toContain('meshctl local down');
+
+    const state = readState(dir);
+    expect(state.phase).toBe('up');
+    expect(state.nodes.map((n) => n.name)).toEqual(['node-a', 'node-b']);
+    expect(state.processes.map((p) => p.name)).toEqual(['controlplane', 'cni-node-node-a', 'cni-node-node-b', 'ztunnel-node-a', 'ztunnel-node-b']);
+    // `up` has exited; what it started keeps running.
+    expect(state.processes.every((p) => isRunning(p))).toBe(true);
+    expect(netnsWithPrefix(state.prefix).sort()).toEqual([`${state.prefix}-node-a`, `${state.prefix}-node-b`, `${state.prefix}-underlay`]);
+    for (const p of state.processes) expect(existsSync(p.log)).toBe(true);
+    expect(existsSync(path.join(dir, 'manifests'))).toBe(true);
+    expect(existsSync(path.join(dir, 'ca', 'self-signed-ca-cert.pem'))).toBe(true);
+
+    const status = meshctl('local', 'status', '--state-dir', dir, '-o', 'json');
+    expect({ status: status.status, output: describeResult(status) }).toMatchObject({ status: 0 });
+    const report = JSON.parse(status.stdout) as { prefix: string; controlplaneReady: boolean; ztunnelReady: Record<string, boolean>; processes: { running: boolean }[] };
+    expect(report).toMatchObject({ prefix: state.prefix, controlplaneReady: true, ztunnelReady: { 'node-a': true, 'node-b': true } });
+    expect(report.processes.every((p) => p.running)).toBe(true);
+    const table = meshctl('local', 'status', '--state-dir', dir);
+    expect(table.stdout).toMatch(/ztunnel-node-b\s+\d+\s+true\s+true/);
+
+    const again = meshctl('local', 'up', '--state-dir', dir);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain(`a local cluster (run ${state.prefix}) is already recorded in ${dir}`);
+    expect(readState(dir).processes.every((p) => isRunning(p))).toBe(true);
+
+    const down = meshctl('local', 'down', '--state-dir', dir);
+    expect({ status: down.status, output: describeResult(down) }).toMatchObject({ status: 0 });
+    expect(down.stdout).toContain(`cluster ${state.prefix} removed: stopped 5 process(es), deleted 3 namespace(s)`);
+    expectNothingLeft(state, dir);
+    expect(existsSync(dir)).toBe(false);
+
+    const twice = meshctl('local', 'down', '--state-dir', dir);
+    expect(twice.status).toBe(0);
+    expect(twice.stdout).toContain('nothing to do');
+    const none = meshctl('local', 'status', '--state-dir', dir);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('no local cluster is recorded');
+  });
+
+  it('cleans up after a process of the cluster was killed', () => {
+    const dir = stateDir('crashed-process');
+    const up = meshctl('local', 'up', '--state-dir', dir);
+    expect({ status: up.status, output: describeResult(up) }).toMatchObject({ status: 0 });
+    const state = readState(dir);
+    const ztunnel = state.processes.find((p) => p.name === 'ztunnel-node-a');
+    if (ztunnel === undefined) throw new Error('no ztunnel-node-a recorded');
+    process.kill(ztunnel.pid, 'SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while (isRunning(ztunnel) && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+
+    const status = meshctl('local', 'status', '--state-dir', dir);
+    expect(status.status).toBe(3);
+    expect(status.stdout).toMatch(/ztunnel-node-a\s+\d+\s+false\s+false/);
+
+    const down = meshctl('local', 'down', '--state-dir', dir);
+    expect({ status: down.status, output: describeResult(down) }).toMatchObject({ status: 0 });
+    expectNothingLeft(state, dir);
+  });
+
+  it('cleans up after `up` itself was killed halfway', async () => {
+    const dir = stateDir('crashed-up');
+    const child = spawn(process.execPath, [MESHCTL, 'local', 'up', '--state-dir', dir], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Kill `up` as soon as it has started its first process (the network exists, nothing is ready yet).
+    const deadline = Date.now() + 30_000;
+    let state: ClusterState | undefined;
+    while (Date.now() < deadline) {
+      try {
+        state = readState(dir);
+        if (state.processes.length > 0) break;
+      } catch {
+        // not written yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    state = readState(dir);
+    expect(state.phase).toBe('creating');
+    expect(state.processes.length).toBeGreaterThan(0);
+    expect(netnsWithPrefix(state.prefix).length).toBeGreaterThan(0);
+
+    const down = meshctl('local', 'down', '--state-dir', dir);
+    expect({ status: down.status, output: describeResult(down) }).toMatchObject({ status: 0 });
+    expectNothingLeft(state, dir);
+  });
+});

@@ -1,0 +1,6 @@
+// Public entry of @weft/local-cluster: the local cluster of DESIGN.md §5 (namespaces, detached processes, state file).
+export * from './cluster';
+export * from './names';
+export * from './prerequisites';
+export * from './state';
+export { httpGetIn, isRunning, netnsExists, netnsPath, procStartTime, type HttpResult } from './system';
