@@ -4,3 +4,8 @@ export * from './names';
 export * from './prerequisites';
 export * from './state';
 export { httpGetIn, isRunning, netnsExists, netnsPath, procStartTime, type HttpResult } from './system';
+export * from './images';
+export { startEchoServer, type EchoOptions } from './sample-apps/echo-server';
+export { startHello, type HelloOptions } from './sample-apps/hello';
+export { startHttpbin, type HttpbinOptions } from './sample-apps/httpbin';
+export type { RunningApp } from './sample-apps/serve';
