@@ -35,13 +35,18 @@ describe('parseArgs: local', () => {
     [['local', 'down', '--state-dir', '/s'], {}, { kind: 'local-down', stateDir: '/s' }],
     [['local', 'status'], {}, { kind: 'local-status', stateDir: '/var/lib/weft/local', output: 'short' }],
     [['local', 'status', '-o', 'json', '--state-dir', '/s'], {}, { kind: 'local-status', stateDir: '/s', output: 'json' }],
+    [['local', 'apply', '-f', 'a.yaml', '-f=dir', '--state-dir', '/s'], {}, { kind: 'local-apply', files: ['a.yaml', 'dir'], stateDir: '/s' }],
+    [['local', 'delete', '--filename', 'a.yaml'], env, { kind: 'local-delete', files: ['a.yaml'], stateDir: '/tmp/weft-state' }],
   ])('%j with %j', (argv, environment, command) => {
     expect(parseArgs(argv, environment)).toEqual({ ok: true, command });
   });
 
   it.each<[string[], string]>([
-    [['local'], 'local needs up, down or status'],
-    [['local', 'apply'], 'local has no "apply"'],
+    [['local'], 'local needs up, down, status, apply or delete'],
+    [['local', 'scale'], 'local has no "scale"'],
+    [['local', 'apply'], 'local apply needs -f FILE|DIR'],
+    [['local', 'delete', '-f'], '-f takes a file or directory'],
+    [['local', 'up', '-f', 'x'], 'local up: unexpected argument "-f"'],
     [['local', 'up', '--nodes', '0'], '--nodes takes a number from 1 to 16, not "0"'],
     [['local', 'up', '--nodes', '17'], 'not "17"'],
     [['local', 'up', '--nodes', 'two'], 'not "two"'],

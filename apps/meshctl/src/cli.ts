@@ -11,6 +11,8 @@ export type Command =
   | { readonly kind: 'ztunnel-config'; readonly what: ZtunnelConfigKind | 'all'; readonly output: OutputFormat; readonly adminUrl: string }
   | { readonly kind: 'local-up'; readonly nodes: number; readonly stateDir: string }
   | { readonly kind: 'local-down'; readonly stateDir: string }
+  | { readonly kind: 'local-apply'; readonly files: readonly string[]; readonly stateDir: string }
+  | { readonly kind: 'local-delete'; readonly files: readonly string[]; readonly stateDir: string }
   | { readonly kind: 'local-status'; readonly stateDir: string; readonly output: 'short' | 'json' };
 
 export type Parsed = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly error: string };
@@ -26,6 +28,11 @@ Usage:
   meshctl local down [--state-dir DIR]
       Stops exactly the processes and deletes exactly the namespaces the cluster recorded; safe to repeat.
       DIR defaults to $WEFT_LOCAL_STATE, else /var/lib/weft/local.
+  meshctl local apply -f FILE|DIR [-f ...] [--state-dir DIR]
+      Applies manifests: Pods and Deployments are scheduled on a node, wired by the node's CNI chain and run as
+      local programs; every other object goes to the controlplane's manifest directory.
+  meshctl local delete -f FILE|DIR [-f ...] [--state-dir DIR]
+      The reverse: stops the pods' programs, CNI DEL, removes their namespaces and the objects.
   meshctl ztunnel-config (workload|service|policy|certificate|all) [-o short|json|yaml] [--admin-url URL]
       What a ztunnel holds, read from its admin /config_dump (default URL http://127.0.0.1:15000).
       Alias: zc.
@@ -50,7 +57,10 @@ function flagValue(rest: readonly string[], i: number): { value: string | undefi
 
 function parseLocal(rest: readonly string[], env: Readonly<Record<string, string | undefined>>): Parsed {
   const [sub, ...args] = rest;
-  if (sub !== 'up' && sub !== 'down' && sub !== 'status') return { ok: false, error: sub === undefined ? 'local needs up, down or status' : `local has no "${sub}"; use up, down or status` };
+  if (sub !== 'up' && sub !== 'down' && sub !== 'status' && sub !== 'apply' && sub !== 'delete') {
+    return { ok: false, error: sub === undefined ? 'local needs up, down, status, apply or delete' : `local has no "${sub}"; use up, down, status, apply or delete` };
+  }
+  const files: string[] = [];
   let nodes = 2;
   let stateDir = defaultStateDir(env);
   let output: 'short' | 'json' = 'short';
@@ -68,6 +78,11 @@ function parseLocal(rest: readonly string[], env: Readonly<Record<string, string
       i = next;
       if (value === undefined || value === '') return { ok: false, error: '--state-dir takes a directory' };
       stateDir = value;
+    } else if ((name === '-f' || name === '--filename') && (sub === 'apply' || sub === 'delete')) {
+      const { value, next } = flagValue(args, i);
+      i = next;
+      if (value === undefined || value === '') return { ok: false, error: '-f takes a file or directory' };
+      files.push(value);
     } else if ((name === '-o' || name === '--output') && sub === 'status') {
       const { value, next } = flagValue(args, i);
       i = next;
@@ -79,6 +94,10 @@ function parseLocal(rest: readonly string[], env: Readonly<Record<string, string
   }
   if (sub === 'up') return { ok: true, command: { kind: 'local-up', nodes, stateDir } };
   if (sub === 'down') return { ok: true, command: { kind: 'local-down', stateDir } };
+  if (sub === 'apply' || sub === 'delete') {
+    if (files.length === 0) return { ok: false, error: `local ${sub} needs -f FILE|DIR` };
+    return { ok: true, command: sub === 'apply' ? { kind: 'local-apply', files, stateDir } : { kind: 'local-delete', files, stateDir } };
+  }
   return { ok: true, command: { kind: 'local-status', stateDir, output } };
 }
 

@@ -4,7 +4,7 @@
 import { stringify } from 'yaml';
 
 import { USAGE, parseArgs } from './cli';
-import { runLocalDown, runLocalStatus, runLocalUp, type Output } from './local/commands';
+import { runLocalApply, runLocalDown, runLocalStatus, runLocalUp, type Output } from './local/commands';
 import { ztunnelConfigObjects, ztunnelConfigTable, type ZtunnelConfigKind } from './ztunnel-config/tables';
 
 const ALL: readonly ZtunnelConfigKind[] = ['workload', 'service', 'policy', 'certificate'];
@@ -25,6 +25,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command.kind === 'local-up') return runLocalUp(command.nodes, command.stateDir, io);
   if (command.kind === 'local-status') return runLocalStatus(command.stateDir, command.output, io);
   if (command.kind === 'local-down') return runLocalDown(command.stateDir, io);
+  if (command.kind === 'local-apply') return runLocalApply('apply', command.files, command.stateDir, io);
+  if (command.kind === 'local-delete') return runLocalApply('delete', command.files, command.stateDir, io);
   const url = `${command.adminUrl}/config_dump`;
   let dump: unknown;
   try {

@@ -4,11 +4,13 @@
 // exactly the recorded namespaces, leaving nothing behind. Fails (never skips) with what to install.
 
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-import { isRunning, parseState, requirePrerequisites, STATE_FILE, type ClusterState } from '@weft/local-cluster';
+import { parse } from 'yaml';
+
+import { httpGetIn, isRunning, parseState, requirePrerequisites, STATE_FILE, type ClusterState } from '@weft/local-cluster';
 
 jest.setTimeout(120_000);
 
@@ -145,6 +147,68 @@ describe('meshctl local up / status / down', () => {
     expect(state.phase).toBe('creating');
     expect(state.processes.length).toBeGreaterThan(0);
     expect(netnsWithPrefix(state.prefix).length).toBeGreaterThan(0);
+
+    const down = meshctl('local', 'down', '--state-dir', dir);
+    expect({ status: down.status, output: describeResult(down) }).toMatchObject({ status: 0 });
+    expectNothingLeft(state, dir);
+  });
+  it('applies an ambient namespace, a 2-replica Deployment and a Service, serves /get across nodes, and deletes them', async () => {
+    const dir = stateDir('apply');
+    const fixture = path.resolve(__dirname, 'fixtures/httpbin-ambient.yaml');
+    const up = meshctl('local', 'up', '--nodes', '2', '--state-dir', dir);
+    expect({ status: up.status, output: describeResult(up) }).toMatchObject({ status: 0 });
+    const prefix = readState(dir).prefix;
+
+    const apply = meshctl('local', 'apply', '-f', fixture, '--state-dir', dir);
+    expect({ status: apply.status, output: describeResult(apply) }).toMatchObject({ status: 0 });
+    expect(apply.stdout).toContain('namespace/demo created');
+    expect(apply.stdout).toContain('service/httpbin created');
+
+    const podFiles = readdirSync(path.join(dir, 'manifests')).filter((f) => f.startsWith('pod.demo.httpbin-'));
+    expect(podFiles).toHaveLength(2);
+    const pods = podFiles.map(
+      (f) =>
+        parse(readFileSync(path.join(dir, 'manifests', f), 'utf8')) as {
+          metadata: { name: string; uid: string; labels: Record<string, string>; ownerReferences: { kind: string; name: string }[] };
+          spec: { nodeName: string; serviceAccountName: string };
+          status: { podIP: string; conditions: { type: string; status: string }[] };
+        },
+    );
+    for (const pod of pods) {
+      expect(pod.metadata.name).toMatch(/^httpbin-[0-9a-f]{10}-\d+$/);
+      expect(pod.metadata.labels['app']).toBe('httpbin');
+      expect(pod.metadata.ownerReferences[0]).toMatchObject({ kind: 'ReplicaSet', name: expect.stringMatching(/^httpbin-[0-9a-f]{10}$/) as unknown });
+      expect(pod.spec.serviceAccountName).toBe('default');
+      expect(pod.status.podIP).toMatch(/^10\.244\.\d+\.\d+$/);
+      expect(pod.status.conditions).toContainEqual({ type: 'Ready', status: 'True', lastTransitionTime: expect.any(String) as unknown });
+    }
+    expect(new Set(pods.map((p) => p.spec.nodeName))).toEqual(new Set(['node-a', 'node-b']));
+    const service = parse(readFileSync(path.join(dir, 'manifests', 'service.demo.httpbin.yaml'), 'utf8')) as { spec: { clusterIP: string } };
+    expect(service.spec.clusterIP).toMatch(/^10\.(9[6-9]|10\d|11[01])\./);
+
+    const state = readState(dir);
+    const podNetns = state.netns.filter((n) => n.startsWith(`${prefix}-pod-`));
+    expect(podNetns).toHaveLength(2);
+    expect(state.processes.filter((p) => p.role === 'app' && isRunning(p))).toHaveLength(2);
+    // From inside one pod (on one node) to the other pod (on the other node), through the ztunnels.
+    const [a, b] = pods;
+    const targetIp = a?.spec.nodeName === 'node-a' ? b?.status.podIP : a?.status.podIP;
+    const fromNetns = podNetns[0] ?? '';
+    let res = await httpGetIn(fromNetns, `http://${targetIp ?? ''}:80/get`);
+    for (let i = 0; i < 50 && res.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      res = await httpGetIn(fromNetns, `http://${targetIp ?? ''}:80/get`);
+    }
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ url: expect.stringContaining('/get') as unknown });
+
+    const del = meshctl('local', 'delete', '-f', fixture, '--state-dir', dir);
+    expect({ status: del.status, output: describeResult(del) }).toMatchObject({ status: 0 });
+    const after = readState(dir);
+    expect(after.processes.map((p) => p.name)).toEqual(['controlplane', 'cni-node-node-a', 'cni-node-node-b', 'ztunnel-node-a', 'ztunnel-node-b']);
+    expect(netnsWithPrefix(prefix).sort()).toEqual([`${prefix}-node-a`, `${prefix}-node-b`, `${prefix}-underlay`]);
+    expect(readdirSync(path.join(dir, 'manifests')).filter((f) => !f.startsWith('.'))).toEqual([]);
+    for (const p of state.processes.filter((p) => p.role === 'app')) expect(isRunning(p)).toBe(false);
 
     const down = meshctl('local', 'down', '--state-dir', dir);
     expect({ status: down.status, output: describeResult(down) }).toMatchObject({ status: 0 });

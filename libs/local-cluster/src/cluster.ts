@@ -26,7 +26,7 @@ export interface Conflist {
 }
 
 /** What the state directory holds besides the state file; `down` removes exactly these. */
-const OWNED_ENTRIES = ['manifests', 'ca', 'logs', 'nodes', 'tokens.yaml'] as const;
+const OWNED_ENTRIES = ['manifests', 'ca', 'logs', 'nodes', 'pods', 'tokens.yaml'] as const;
 
 export const CONTROLPLANE_READY_PORT = 15014;
 export const ZTUNNEL_READY_PORT = 15021;
@@ -292,6 +292,12 @@ export class LocalCluster {
     this.state.processes.push(recorded);
     this.save();
     return recorded;
+  }
+
+  /** Forgets recorded processes that have exited (a pod's, once deleted). */
+  forgetProcesses(names: readonly string[]): void {
+    this.state.processes = this.state.processes.filter((p) => !names.includes(p.name) || isRunning(p));
+    this.save();
   }
 
   process(name: string): RecordedProcess | undefined {

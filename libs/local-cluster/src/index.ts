@@ -9,3 +9,5 @@ export { startEchoServer, type EchoOptions } from './sample-apps/echo-server';
 export { startHello, type HelloOptions } from './sample-apps/hello';
 export { startHttpbin, type HttpbinOptions } from './sample-apps/httpbin';
 export type { RunningApp } from './sample-apps/serve';
+export * from './cni-chain';
+export { applyManifests, deleteManifests, expandDeployment, readManifests, type ApplyReport, type KubeObject } from './apply';

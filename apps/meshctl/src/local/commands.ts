@@ -2,7 +2,7 @@
 
 import * as path from 'node:path';
 
-import { ClusterExistsError, localDown, localStatus, localUp, PrerequisiteError, ZTUNNEL_ADMIN_PORT, type ClusterStatus, type LocalCluster } from '@weft/local-cluster';
+import { applyManifests, ClusterExistsError, deleteManifests, LocalCluster, localDown, NoClusterError, localStatus, localUp, PrerequisiteError, ZTUNNEL_ADMIN_PORT, type ClusterStatus } from '@weft/local-cluster';
 
 export interface Output {
   out(text: string): void;
@@ -80,5 +80,23 @@ export async function runLocalDown(stateDir: string, io: Output): Promise<number
     return 0;
   }
   io.out(`cluster ${report.prefix ?? ''} removed: stopped ${report.stopped.length} process(es), deleted ${report.deletedNetns.length} namespace(s)\n`);
+  return 0;
+}
+
+/** `local apply -f` / `local delete -f`: prints one line per object, warnings to stderr. */
+export async function runLocalApply(kind: 'apply' | 'delete', files: readonly string[], stateDir: string, io: Output): Promise<number> {
+  let cluster: LocalCluster;
+  try {
+    cluster = LocalCluster.load(stateDir);
+  } catch (cause) {
+    if (cause instanceof NoClusterError) {
+      io.err(`meshctl: ${cause.message}\n`);
+      return 1;
+    }
+    throw cause;
+  }
+  const report = kind === 'apply' ? await applyManifests(cluster, files) : await deleteManifests(cluster, files);
+  for (const warning of report.warnings) io.err(`Warning: ${warning}\n`);
+  io.out(report.lines.map((line) => `${line}\n`).join(''));
   return 0;
 }
