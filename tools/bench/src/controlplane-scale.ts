@@ -27,6 +27,7 @@ import {
   type MemoryKb,
 } from './controlplane-process';
 import { DEFAULT_SHAPE, ScaleFixture, type Change, type ManifestFile, type ScaleShape } from './fixture';
+import { benchMain, benchStart, onCleanup, progress, sleep } from './bench-runtime';
 import { mb, round1, summarize, table, type Summary } from './report';
 
 const USAGE = `Usage: node dist/controlplane-scale.js [options]
@@ -101,56 +102,10 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   };
 }
 
-// ---- progress on stderr; the report goes to stdout ----
-
-const benchStart = performance.now();
-
-function progress(message: string): void {
-  process.stderr.write(`[bench +${((performance.now() - benchStart) / 1000).toFixed(1)}s] ${message}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// ---- cleanup: every step runs once, in reverse order, on success, failure, Ctrl-C or SIGTERM ----
-
-const cleanups: { what: string; run: () => Promise<void> | void }[] = [];
-let cleaning: Promise<void> | undefined;
-/** For the synchronous last resort in 'exit': what must not outlive the bench. */
+/** For the last resort in 'exit': what must not outlive the bench. */
 let childPid: number | undefined;
 let childGone = true;
 let tempDir: string | undefined;
-
-function onCleanup(what: string, run: () => Promise<void> | void): void {
-  cleanups.push({ what, run });
-}
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.splice(0).reverse()) {
-      try {
-        await step.run();
-      } catch (cause) {
-        progress(`cleanup step "${step.what}" failed: ${String(cause)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
-function installSignalHandlers(): void {
-  const onSignal = (name: NodeJS.Signals): void => {
-    progress(`${name}: stopping the controlplane and cleaning up`);
-    void cleanup().finally(() => process.exit(name === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', () => {
-    if (childPid !== undefined && !childGone) signal(childPid, 'SIGKILL');
-    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  });
-}
 
 // ---- manifests ----
 
@@ -561,33 +516,12 @@ function printReport(input: ReportInput): void {
   process.stdout.write(out.join('\n'));
 }
 
-async function main(): Promise<void> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (cause) {
-    process.stderr.write(`${cause instanceof Error ? cause.message : String(cause)}\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === undefined) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  installSignalHandlers();
-  try {
-    await run(options);
-  } catch (cause) {
-    process.stderr.write(`bench failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await cleanup();
-  }
-  // Everything is closed; if a handle still holds the loop open, say so rather than hang.
-  setTimeout(() => {
-    progress('a handle is still open after cleanup; exiting');
-    process.exit(process.exitCode ?? 0);
-  }, 5_000).unref();
-}
-
-void main();
+void benchMain({
+  parse: parseOptions,
+  usage: USAGE,
+  run,
+  lastResort: () => {
+    if (childPid !== undefined && !childGone) signal(childPid, 'SIGKILL');
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  },
+});

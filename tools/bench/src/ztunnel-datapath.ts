@@ -28,6 +28,7 @@ import {
   type RrConnection,
   type Target,
 } from './datapath-load';
+import { benchMain, onCleanup, progress, sleep } from './bench-runtime';
 import { mb, round1, table } from './report';
 import { appBuildProblem, buildApps, CpuWindow, liveChildren, onPath, spawnChild, type Child } from './ztunnel-process';
 
@@ -104,56 +105,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   };
 }
 
-// ---- progress on stderr; the report goes to stdout ----
-
-const benchStart = performance.now();
-
-function progress(message: string): void {
-  process.stderr.write(`[bench +${((performance.now() - benchStart) / 1000).toFixed(1)}s] ${message}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// ---- cleanup: every step once, in reverse order, on success, failure, Ctrl-C or SIGTERM ----
-
-const cleanups: { what: string; run: () => Promise<void> | void }[] = [];
-let cleaning: Promise<void> | undefined;
 let tempDir: string | undefined;
-
-function onCleanup(what: string, run: () => Promise<void> | void): void {
-  cleanups.push({ what, run });
-}
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    destroyAllSockets();
-    for (const step of cleanups.splice(0).reverse()) {
-      try {
-        await step.run();
-      } catch (cause) {
-        progress(`cleanup step "${step.what}" failed: ${String(cause)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
-function installSignalHandlers(): void {
-  const onSignal = (name: NodeJS.Signals): void => {
-    progress(`${name}: stopping the child processes and cleaning up`);
-    void cleanup().finally(() => process.exit(name === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', () => {
-    // Last resort (an exception escaped, or process.exit() during cleanup): nothing may outlive the bench.
-    destroyAllSockets();
-    for (const pid of liveChildren.keys()) signal(pid, 'SIGKILL');
-    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  });
-}
 
 // ---- the mesh ----
 
@@ -613,32 +565,14 @@ function printReport(input: ReportInput): void {
   process.stdout.write(out.join('\n'));
 }
 
-async function main(): Promise<void> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (cause) {
-    process.stderr.write(`${cause instanceof Error ? cause.message : String(cause)}\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === undefined) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  installSignalHandlers();
-  try {
-    await run(options);
-  } catch (cause) {
-    process.stderr.write(`bench failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await cleanup();
-  }
-  setTimeout(() => {
-    progress('a handle is still open after cleanup; exiting');
-    process.exit(process.exitCode ?? 0);
-  }, 5_000).unref();
-}
-
-void main();
+void benchMain({
+  parse: parseOptions,
+  usage: USAGE,
+  run,
+  beforeCleanup: destroyAllSockets,
+  lastResort: () => {
+    destroyAllSockets();
+    for (const pid of liveChildren.keys()) signal(pid, 'SIGKILL');
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  },
+});
