@@ -1,6 +1,6 @@
 // meshctl's command line as data: parse argv into one command or a usage error that says what was wrong.
 
-import { defaultStateDir, MAX_NODES, MIN_NODES } from '@weft/local-cluster';
+import { defaultStateDir, MAX_NODES, MIN_NODES, parseLabelChange, type LabelChange, type LabelTarget } from '@weft/local-cluster';
 
 import type { ZtunnelConfigKind } from './ztunnel-config/tables';
 
@@ -8,8 +8,13 @@ export type OutputFormat = 'short' | 'json' | 'yaml';
 
 export type Command =
   | { readonly kind: 'help' }
-  | { readonly kind: 'ztunnel-config'; readonly what: ZtunnelConfigKind | 'all'; readonly output: OutputFormat; readonly adminUrl: string }
-  | { readonly kind: 'local-up'; readonly nodes: number; readonly stateDir: string }
+  | { readonly kind: 'ztunnel-config'; readonly what: ZtunnelConfigKind | 'all'; readonly output: OutputFormat; readonly adminUrl: string; readonly node?: { readonly name: string; readonly stateDir: string } }
+  | { readonly kind: 'local-up'; readonly nodes: number; readonly stateDir: string; readonly demo: boolean }
+  | { readonly kind: 'local-exec'; readonly stateDir: string; readonly namespace: string; readonly pod: string; readonly command: readonly string[] }
+  | { readonly kind: 'local-logs'; readonly stateDir: string; readonly namespace: string; readonly pod: string; readonly container: string | undefined }
+  | { readonly kind: 'local-label'; readonly stateDir: string; readonly target: LabelTarget; readonly changes: readonly LabelChange[]; readonly overwrite: boolean }
+  | { readonly kind: 'local-scale'; readonly stateDir: string; readonly namespace: string; readonly name: string; readonly replicas: number }
+  | { readonly kind: 'local-rollout-restart'; readonly stateDir: string; readonly namespace: string; readonly name: string }
   | { readonly kind: 'local-down'; readonly stateDir: string }
   | { readonly kind: 'local-apply'; readonly files: readonly string[]; readonly stateDir: string }
   | { readonly kind: 'local-delete'; readonly files: readonly string[]; readonly stateDir: string }
@@ -20,9 +25,10 @@ export type Parsed = { readonly ok: true; readonly command: Command } | { readon
 export const USAGE = `meshctl — the istioctl of a Weft mesh
 
 Usage:
-  meshctl local up [--nodes N] [--state-dir DIR]
+  meshctl local up [--nodes N] [--demo] [--state-dir DIR]
       Starts a local cluster in network namespaces (root): controlplane, and per node cni-node + ztunnel, as
-      background processes; returns once all are ready. N is 1..16 (default 2).
+      background processes; returns once all are ready. N is 1..16 (default 2). --demo also applies the demo
+      apps (sleep and httpbin in namespace default, enrolled in ambient mode).
   meshctl local status [--state-dir DIR] [-o short|json]
       Nodes, processes (PID running?), readiness.
   meshctl local down [--state-dir DIR]
@@ -33,9 +39,19 @@ Usage:
       local programs; every other object goes to the controlplane's manifest directory.
   meshctl local delete -f FILE|DIR [-f ...] [--state-dir DIR]
       The reverse: stops the pods' programs, CNI DEL, removes their namespaces and the objects.
-  meshctl ztunnel-config (workload|service|policy|certificate|all) [-o short|json|yaml] [--admin-url URL]
-      What a ztunnel holds, read from its admin /config_dump (default URL http://127.0.0.1:15000).
-      Alias: zc.
+  meshctl local exec [-n NS] POD|deployment/NAME -- COMMAND [ARGS...]
+      Runs COMMAND inside the pod (its network namespace, hosts and resolv.conf); exits with its status.
+  meshctl local logs [-n NS] POD|deployment/NAME [-c CONTAINER]
+      What the pod's program wrote to stdout and stderr.
+  meshctl local label (ns|pod) NAME [-n NS] KEY=VALUE|KEY- ... [--overwrite]
+      Changes labels live (the mesh reacts; nothing restarts).
+  meshctl local scale deployment/NAME --replicas N [-n NS]
+  meshctl local rollout restart deployment/NAME [-n NS]
+      Resize a Deployment, or replace its pods (new ones Ready first, then the old ones go).
+  meshctl ztunnel-config (workload|service|policy|certificate|all) [-o short|json|yaml]
+                         [--admin-url URL | --node NODE [--state-dir DIR]]
+      What a ztunnel holds, read from its admin /config_dump (default URL http://127.0.0.1:15000); --node reads
+      the ztunnel of a local cluster's node. Alias: zc.
   meshctl help
 `;
 
@@ -55,50 +71,149 @@ function flagValue(rest: readonly string[], i: number): { value: string | undefi
   return { value: rest[i + 1], next: i + 1 };
 }
 
+const LOCAL_SUBCOMMANDS = ['up', 'down', 'status', 'apply', 'delete', 'exec', 'logs', 'label', 'scale', 'rollout'] as const;
+type LocalSub = (typeof LOCAL_SUBCOMMANDS)[number];
+
+/** Which flags (beyond --state-dir) each `local` subcommand takes. */
+const LOCAL_FLAGS: Readonly<Record<LocalSub, readonly string[]>> = {
+  up: ['--nodes', '--demo'],
+  down: [],
+  status: ['-o'],
+  apply: ['-f'],
+  delete: ['-f'],
+  exec: ['-n'],
+  logs: ['-n', '-c'],
+  label: ['-n', '--overwrite'],
+  scale: ['-n', '--replicas'],
+  rollout: ['-n'],
+};
+
+const FLAG_ALIASES: Readonly<Record<string, string>> = { '--filename': '-f', '--output': '-o', '--namespace': '-n', '--container': '-c' };
+
+/** `deployment/NAME`, `deploy/NAME` or `deployment NAME` → NAME. */
+function deploymentName(positional: readonly string[], verb: string): { name: string } | { error: string } {
+  const [first, second] = positional;
+  if (first !== undefined && /^(deployment|deploy|deployments)\/./.test(first) && positional.length === 1) return { name: first.slice(first.indexOf('/') + 1) };
+  if ((first === 'deployment' || first === 'deploy' || first === 'deployments') && second !== undefined && positional.length === 2) return { name: second };
+  return { error: `local ${verb} needs deployment/NAME` };
+}
+
 function parseLocal(rest: readonly string[], env: Readonly<Record<string, string | undefined>>): Parsed {
-  const [sub, ...args] = rest;
-  if (sub !== 'up' && sub !== 'down' && sub !== 'status' && sub !== 'apply' && sub !== 'delete') {
-    return { ok: false, error: sub === undefined ? 'local needs up, down, status, apply or delete' : `local has no "${sub}"; use up, down, status, apply or delete` };
+  const [sub, ...all] = rest;
+  if (sub === undefined || !(LOCAL_SUBCOMMANDS as readonly string[]).includes(sub)) {
+    const list = `${LOCAL_SUBCOMMANDS.slice(0, -1).join(', ')} or ${LOCAL_SUBCOMMANDS[LOCAL_SUBCOMMANDS.length - 1] ?? ''}`;
+    return { ok: false, error: sub === undefined ? `local needs ${list}` : `local has no "${sub}"; use ${list}` };
   }
+  const verb = sub as LocalSub;
+  // `exec ... -- COMMAND`: everything after `--` is the command.
+  const dashes = all.indexOf('--');
+  const args = verb === 'exec' && dashes >= 0 ? all.slice(0, dashes) : all;
+  const command = verb === 'exec' && dashes >= 0 ? all.slice(dashes + 1) : [];
   const files: string[] = [];
+  const positional: string[] = [];
   let nodes = 2;
+  let demo = false;
+  let overwrite = false;
   let stateDir = defaultStateDir(env);
   let output: 'short' | 'json' = 'short';
+  let namespace = 'default';
+  let container: string | undefined;
+  let replicas: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
-    const name = arg.split('=')[0];
-    if (name === '--nodes' && sub === 'up') {
-      const { value, next } = flagValue(args, i);
-      i = next;
+    const raw = arg.startsWith('-') ? (arg.split('=')[0] ?? '') : '';
+    const name = FLAG_ALIASES[raw] ?? raw;
+    if (name === '') {
+      positional.push(arg);
+      continue;
+    }
+    if (name !== '--state-dir' && !LOCAL_FLAGS[verb].includes(name)) return { ok: false, error: `local ${verb}: unexpected argument "${arg}"` };
+    if (name === '--demo') {
+      demo = true;
+      continue;
+    }
+    if (name === '--overwrite') {
+      overwrite = true;
+      continue;
+    }
+    const { value, next } = flagValue(args, i);
+    i = next;
+    if (name === '--nodes') {
       const n = Number(value);
       if (value === undefined || !/^\d+$/.test(value) || n < MIN_NODES || n > MAX_NODES) return { ok: false, error: `--nodes takes a number from ${MIN_NODES} to ${MAX_NODES}, not "${value ?? ''}"` };
       nodes = n;
     } else if (name === '--state-dir') {
-      const { value, next } = flagValue(args, i);
-      i = next;
       if (value === undefined || value === '') return { ok: false, error: '--state-dir takes a directory' };
       stateDir = value;
-    } else if ((name === '-f' || name === '--filename') && (sub === 'apply' || sub === 'delete')) {
-      const { value, next } = flagValue(args, i);
-      i = next;
+    } else if (name === '-f') {
       if (value === undefined || value === '') return { ok: false, error: '-f takes a file or directory' };
       files.push(value);
-    } else if ((name === '-o' || name === '--output') && sub === 'status') {
-      const { value, next } = flagValue(args, i);
-      i = next;
+    } else if (name === '-o') {
       if (value !== 'short' && value !== 'json') return { ok: false, error: `-o takes short or json, not "${value ?? ''}"` };
       output = value;
-    } else {
-      return { ok: false, error: `local ${sub}: unexpected argument "${arg}"` };
+    } else if (name === '-n') {
+      if (value === undefined || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) return { ok: false, error: `-n takes a namespace name, not "${value ?? ''}"` };
+      namespace = value;
+    } else if (name === '-c') {
+      if (value === undefined || value === '') return { ok: false, error: '-c takes a container name' };
+      container = value;
+    } else if (name === '--replicas') {
+      if (value === undefined || !/^\d+$/.test(value)) return { ok: false, error: `--replicas takes a whole number, not "${value ?? ''}"` };
+      replicas = Number(value);
     }
   }
-  if (sub === 'up') return { ok: true, command: { kind: 'local-up', nodes, stateDir } };
-  if (sub === 'down') return { ok: true, command: { kind: 'local-down', stateDir } };
-  if (sub === 'apply' || sub === 'delete') {
-    if (files.length === 0) return { ok: false, error: `local ${sub} needs -f FILE|DIR` };
-    return { ok: true, command: sub === 'apply' ? { kind: 'local-apply', files, stateDir } : { kind: 'local-delete', files, stateDir } };
+  switch (verb) {
+    case 'up':
+    case 'down':
+    case 'status':
+    case 'apply':
+    case 'delete': {
+      if (positional.length > 0) return { ok: false, error: `local ${verb}: unexpected argument "${positional[0] ?? ''}"` };
+      if (verb === 'up') return { ok: true, command: { kind: 'local-up', nodes, stateDir, demo } };
+      if (verb === 'down') return { ok: true, command: { kind: 'local-down', stateDir } };
+      if (verb === 'status') return { ok: true, command: { kind: 'local-status', stateDir, output } };
+      if (files.length === 0) return { ok: false, error: `local ${verb} needs -f FILE|DIR` };
+      return { ok: true, command: verb === 'apply' ? { kind: 'local-apply', files, stateDir } : { kind: 'local-delete', files, stateDir } };
+    }
+    case 'exec': {
+      if (positional.length !== 1) return { ok: false, error: 'local exec needs one POD (or deployment/NAME) before --' };
+      if (command.length === 0) return { ok: false, error: 'local exec needs -- COMMAND [ARGS...]' };
+      return { ok: true, command: { kind: 'local-exec', stateDir, namespace, pod: positional[0] ?? '', command } };
+    }
+    case 'logs': {
+      if (positional.length !== 1) return { ok: false, error: 'local logs needs one POD (or deployment/NAME)' };
+      return { ok: true, command: { kind: 'local-logs', stateDir, namespace, pod: positional[0] ?? '', container } };
+    }
+    case 'label': {
+      const [kind, name, ...changeArgs] = positional;
+      const isNs = kind === 'ns' || kind === 'namespace' || kind === 'namespaces';
+      const isPod = kind === 'pod' || kind === 'pods' || kind === 'po';
+      if (!isNs && !isPod) return { ok: false, error: `local label takes ns NAME or pod NAME, not "${kind ?? ''}"` };
+      if (name === undefined) return { ok: false, error: `local label ${kind ?? ''} needs a NAME` };
+      if (changeArgs.length === 0) return { ok: false, error: 'local label needs at least one KEY=VALUE or KEY-' };
+      let changes: LabelChange[];
+      try {
+        changes = changeArgs.map(parseLabelChange);
+      } catch (cause) {
+        return { ok: false, error: cause instanceof Error ? cause.message : String(cause) };
+      }
+      const target: LabelTarget = isNs ? { kind: 'namespace', name } : { kind: 'pod', namespace, name };
+      return { ok: true, command: { kind: 'local-label', stateDir, target, changes, overwrite } };
+    }
+    case 'scale': {
+      const d = deploymentName(positional, 'scale');
+      if ('error' in d) return { ok: false, error: d.error };
+      if (replicas === undefined) return { ok: false, error: 'local scale needs --replicas N' };
+      return { ok: true, command: { kind: 'local-scale', stateDir, namespace, name: d.name, replicas } };
+    }
+    case 'rollout': {
+      const [action, ...target] = positional;
+      if (action !== 'restart') return { ok: false, error: `local rollout supports restart, not "${action ?? ''}"` };
+      const d = deploymentName(target, 'rollout restart');
+      if ('error' in d) return { ok: false, error: d.error };
+      return { ok: true, command: { kind: 'local-rollout-restart', stateDir, namespace, name: d.name } };
+    }
   }
-  return { ok: true, command: { kind: 'local-status', stateDir, output } };
 }
 
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Parsed {
@@ -109,8 +224,18 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   let what: ZtunnelConfigKind | 'all' | undefined;
   let output: OutputFormat = 'short';
   let adminUrl = 'http://127.0.0.1:15000';
+  let node: string | undefined;
+  let stateDir = defaultStateDir(env);
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
+    if (arg.startsWith('--node') || arg.startsWith('--state-dir')) {
+      const { value, next } = flagValue(rest, i);
+      i = next;
+      if (value === undefined || value === '') return { ok: false, error: `${arg.split('=')[0] ?? ''} takes a value` };
+      if (arg.startsWith('--node')) node = value;
+      else stateDir = value;
+      continue;
+    }
     if (arg === '-o' || arg === '--output') {
       const value = rest[++i];
       if (value !== 'short' && value !== 'json' && value !== 'yaml') return { ok: false, error: `-o takes short, json or yaml, not "${value ?? ''}"` };
@@ -128,5 +253,5 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     }
   }
   if (what === undefined) return { ok: false, error: `ztunnel-config needs one of ${KINDS.join(', ')}` };
-  return { ok: true, command: { kind: 'ztunnel-config', what, output, adminUrl } };
+  return { ok: true, command: { kind: 'ztunnel-config', what, output, adminUrl, ...(node === undefined ? {} : { node: { name: node, stateDir } }) } };
 }

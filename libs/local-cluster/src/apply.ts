@@ -8,27 +8,20 @@
 // `<state-dir>/pods`.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 
 import { cniAdd, cniDel, type ChainInvocation } from './cni-chain';
 import type { LocalCluster } from './cluster';
 import { planContainer, sampleAppEntry, type ContainerSpec } from './images';
+import { manifestFile, namespaceOf, readManifests, writeAtomic, type KubeObject } from './manifests';
+import { removePodEtc, syncServiceNetworking, writePodEtc, clusterServices } from './networking';
 import { isRunning, netnsPath, stopProcess } from './system';
 
-/** A Kubernetes object as read from YAML. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
-  spec?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
 /** What `delete` needs to undo a pod. */
-interface PodRecord {
+export interface PodRecord {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
@@ -37,6 +30,8 @@ interface PodRecord {
   readonly containerId: string;
   readonly processes: string[];
   readonly manifest: string;
+  /** `<namespace>/<name>` of the Deployment that owns the pod. */
+  readonly deployment?: string;
   cniResult?: unknown;
 }
 
@@ -45,50 +40,7 @@ export interface ApplyReport {
   readonly warnings: string[];
 }
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'GatewayClass', 'StorageClass']);
-
-/** Every *.yaml / *.yml / *.json file of a path (a directory: its files, sorted), parsed into objects (Lists expanded). */
-export function readManifests(file: string): KubeObject[] {
-  const files = statSync(file).isDirectory()
-    ? readdirSync(file)
-        .filter((f) => /\.(ya?ml|json)$/.test(f))
-        .sort()
-        .map((f) => path.join(file, f))
-    : [file];
-  const objects: KubeObject[] = [];
-  for (const f of files) {
-    for (const doc of parseAllDocuments(readFileSync(f, 'utf8'))) {
-      if (doc.errors.length > 0) throw new Error(`${f}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
-      const value = doc.toJS() as unknown;
-      if (value === null || value === undefined) continue;
-      if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`${f}: a document is not an object`);
-      const obj = value as KubeObject;
-      if (obj.kind !== undefined && obj.kind.endsWith('List') && Array.isArray(obj['items'])) objects.push(...(obj['items'] as KubeObject[]));
-      else objects.push(obj);
-    }
-  }
-  for (const obj of objects) {
-    if (typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') throw new Error(`an object without kind or metadata.name: ${JSON.stringify(obj).slice(0, 200)}`);
-  }
-  return objects;
-}
-
 const hash = (text: string, length: number): string => createHash('sha256').update(text).digest('hex').slice(0, length);
-
-function namespaceOf(obj: KubeObject): string {
-  return CLUSTER_SCOPED.has(obj.kind ?? '') ? '' : (obj.metadata?.namespace ?? 'default');
-}
-
-/** The manifest file of an object in the controlplane's directory (deterministic, so delete finds it). */
-function manifestFile(cluster: LocalCluster, kind: string, namespace: string, name: string): string {
-  return path.join(cluster.manifests, `${kind.toLowerCase()}.${namespace === '' ? '_' : namespace}.${name}.yaml`);
-}
-
-function writeAtomic(file: string, text: string): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  writeFileSync(temp, text);
-  renameSync(temp, file);
-}
 
 function podsDir(cluster: LocalCluster): string {
   return path.join(cluster.stateDir, 'pods');
@@ -98,7 +50,7 @@ function podRecordFile(cluster: LocalCluster, namespace: string, name: string): 
   return path.join(podsDir(cluster), `${namespace}.${name}.json`);
 }
 
-function podRecords(cluster: LocalCluster): PodRecord[] {
+export function podRecords(cluster: LocalCluster): PodRecord[] {
   if (!existsSync(podsDir(cluster))) return [];
   return readdirSync(podsDir(cluster))
     .filter((f) => f.endsWith('.json'))
@@ -149,40 +101,71 @@ interface PodToRun {
   readonly object: KubeObject;
   readonly namespace: string;
   readonly name: string;
+  /** `<namespace>/<name>` of the owning Deployment. */
+  readonly deployment?: string;
 }
 
-/** A Deployment's pods: `<deploy>-<hash>-<n>`, the template's labels plus pod-template-hash, owned by the ReplicaSet. */
-export function expandDeployment(deploy: KubeObject): PodToRun[] {
+interface DeploymentShape {
+  readonly namespace: string;
+  readonly name: string;
+  readonly replicas: number;
+  readonly template: KubeObject;
+  readonly templateHash: string;
+  readonly rsName: string;
+}
+
+function deploymentShape(deploy: KubeObject): DeploymentShape {
   const name = deploy.metadata?.name ?? '';
   const namespace = deploy.metadata?.namespace ?? 'default';
   const spec = deploy.spec ?? {};
   const template = (spec['template'] ?? {}) as KubeObject;
-  const replicas = typeof spec['replicas'] === 'number' ? spec['replicas'] : 1;
+  const replicas = spec['replicas'] === undefined ? 1 : spec['replicas'];
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+    throw new Error(`Deployment ${namespace}/${name}: spec.replicas must be a whole number ≥ 0, not ${JSON.stringify(replicas)}`);
+  }
   const templateHash = hash(JSON.stringify(template), 10);
-  const rsName = `${name}-${templateHash}`;
-  const rsUid = `${hash(`${namespace}/${rsName}`, 8)}-${hash(`rs/${namespace}/${rsName}`, 4)}-4000-8000-${hash(`uid/${namespace}/${rsName}`, 12)}`;
-  return Array.from({ length: replicas }, (_, n) => {
-    const podName = `${rsName}-${n}`;
-    const object: KubeObject = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        ...(template.metadata ?? {}),
-        name: podName,
-        namespace,
-        labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': templateHash },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rsUid, controller: true, blockOwnerDeletion: true }],
-      },
-      spec: template.spec ?? {},
-    };
-    return { object, namespace, name: podName };
-  });
+  return { namespace, name, replicas, template, templateHash, rsName: `${name}-${templateHash}` };
 }
 
-function podsOf(obj: KubeObject): PodToRun[] {
-  if (obj.kind === 'Pod') return [{ object: obj, namespace: obj.metadata?.namespace ?? 'default', name: obj.metadata?.name ?? '' }];
-  if (obj.kind === 'Deployment') return expandDeployment(obj);
-  return [];
+/** Pod `index` of a Deployment: `<deploy>-<template hash>-<index>`, the template's labels plus pod-template-hash, owned by the ReplicaSet. */
+export function deploymentPod(deploy: KubeObject, index: number): PodToRun {
+  const { namespace, name, template, templateHash, rsName } = deploymentShape(deploy);
+  const rsUid = `${hash(`${namespace}/${rsName}`, 8)}-${hash(`rs/${namespace}/${rsName}`, 4)}-4000-8000-${hash(`uid/${namespace}/${rsName}`, 12)}`;
+  const podName = `${rsName}-${index}`;
+  const object: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...(template.metadata ?? {}),
+      name: podName,
+      namespace,
+      labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': templateHash },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rsUid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: template.spec ?? {},
+  };
+  return { object, namespace, name: podName, deployment: `${namespace}/${name}` };
+}
+
+/** A Deployment's pods at its current size: indexes 0..replicas-1. */
+export function expandDeployment(deploy: KubeObject): PodToRun[] {
+  return Array.from({ length: deploymentShape(deploy).replicas }, (_, n) => deploymentPod(deploy, n));
+}
+
+function deploymentsDir(cluster: LocalCluster): string {
+  return path.join(cluster.stateDir, 'deployments');
+}
+
+function deploymentFile(cluster: LocalCluster, namespace: string, name: string): string {
+  return path.join(deploymentsDir(cluster), `${namespace}.${name}.yaml`);
+}
+
+/** The Deployment as last applied (scaled, restarted); throws kubectl's not-found message when there is none. */
+export function loadDeployment(cluster: LocalCluster, namespace: string, name: string): KubeObject {
+  const file = deploymentFile(cluster, namespace, name);
+  const found = existsSync(file) ? readManifests(file)[0] : undefined;
+  if (found === undefined) throw new Error(`deployments.apps "${name}" not found in namespace ${namespace}`);
+  return found;
 }
 
 function chainFor(cluster: LocalCluster, record: PodRecord, conflist: ChainInvocation['conflist']): ChainInvocation {
@@ -217,6 +200,33 @@ async function waitListening(cluster: LocalCluster, netns: string, ports: readon
   }
 }
 
+/** How long apply/delete wait for every ztunnel to learn of a pod that became Ready or went away. */
+const MESH_CONVERGENCE_MS = 15_000;
+
+/**
+ * Waits until every running ztunnel's `/config_dump` does (or no longer does) hold the pod's workload: a new pod
+ * takes traffic only once the whole mesh knows it, and a leaving pod stops only after no ztunnel sends to it.
+ * Returns false on timeout (a warning for the caller, not a failure: the pod itself is fine).
+ */
+async function waitWorkload(cluster: LocalCluster, record: PodRecord, present: boolean): Promise<boolean> {
+  if (cluster.state.phase !== 'up') return true;
+  const uid = `"Kubernetes//Pod/${record.namespace}/${record.name}"`;
+  const deadline = Date.now() + MESH_CONVERGENCE_MS;
+  for (;;) {
+    const dumps = await Promise.all(
+      cluster.nodes.filter((n) => cluster.process(`ztunnel-${n.name}`) !== undefined).map((n) => cluster.httpGet(n.netns, 'http://127.0.0.1:15000/config_dump', 2_000)),
+    );
+    if (dumps.every((d) => d.status === 200 && d.body.includes(uid) === present)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+}
+
+/** The pod records' identities (for the /etc files of every pod). */
+function podNetns(cluster: LocalCluster): { namespace: string; name: string; netns: string }[] {
+  return podRecords(cluster).map((r) => ({ namespace: r.namespace, name: r.name, netns: r.netns }));
+}
+
 async function runPod(cluster: LocalCluster, pod: PodToRun, report: ApplyReport): Promise<void> {
   if (existsSync(podRecordFile(cluster, pod.namespace, pod.name))) {
     report.lines.push(`pod/${pod.name} unchanged`);
@@ -240,6 +250,7 @@ async function runPod(cluster: LocalCluster, pod: PodToRun, report: ApplyReport)
     containerId: hash(uid, 32),
     processes: plans.map((_, i) => `pod-${pod.namespace}-${pod.name}-${containers[i]?.name ?? i}`),
     manifest: manifestFile(cluster, 'Pod', pod.namespace, pod.name),
+    ...(pod.deployment === undefined ? {} : { deployment: pod.deployment }),
   };
   // Recorded before anything exists: delete (and down) undo whatever of it was made.
   saveRecord(cluster, record);
@@ -257,6 +268,8 @@ async function runPod(cluster: LocalCluster, pod: PodToRun, report: ApplyReport)
   record.cniResult = result;
   saveRecord(cluster, record);
   const ips = ((result['ips'] ?? []) as { address?: string }[]).map((ip) => String(ip.address ?? '').split('/')[0] ?? '').filter((ip) => ip !== '');
+  // Before the programs start: `ip netns exec` binds these over /etc for them.
+  writePodEtc(record.netns, { namespace: pod.namespace, name: pod.name, ip: ips[0] }, clusterServices(cluster));
   plans.forEach((plan, i) => {
     const argv = plan.launch.kind === 'sample-app' ? [process.execPath, sampleAppEntry(plan.launch.app), ...plan.launch.args] : [plan.launch.file, ...plan.launch.args];
     cluster.startProcess('app', record.processes[i] ?? pod.name, record.netns, argv, plan.env, node);
@@ -282,20 +295,83 @@ async function runPod(cluster: LocalCluster, pod: PodToRun, report: ApplyReport)
     ],
   };
   writeAtomic(record.manifest, stringify({ ...podObject, status }));
+  syncServiceNetworking(cluster, podNetns(cluster));
+  if (!(await waitWorkload(cluster, record, true))) report.warnings.push(`pod/${pod.name}: not every ztunnel knew the pod after ${MESH_CONVERGENCE_MS} ms`);
   report.lines.push(`pod/${pod.name} created on ${node} (${ips.join(', ')})`);
+}
+
+/**
+ * Removes a pod as a kubelet does on delete: first out of the Service endpoints and the mesh (its manifest goes, and
+ * every ztunnel is waited on to drop it), then its programs stop (SIGTERM, SIGKILL after 5 s), then CNI DEL in
+ * reverse order and its namespace goes.
+ */
+async function removePod(cluster: LocalCluster, record: PodRecord, report: ApplyReport): Promise<void> {
+  if (existsSync(record.manifest)) {
+    rmSync(record.manifest, { force: true });
+    syncServiceNetworking(cluster, podNetns(cluster).filter((p) => p.netns !== record.netns));
+    if (!(await waitWorkload(cluster, record, false))) report.warnings.push(`pod/${record.name}: some ztunnel still held the pod after ${MESH_CONVERGENCE_MS} ms`);
+  }
+  for (const name of record.processes) {
+    const p = cluster.process(name);
+    if (p !== undefined && isRunning(p) && !(await stopProcess(p, 5_000))) throw new Error(`${name} (pid ${p.pid}) did not exit`);
+  }
+  cluster.forgetProcesses(record.processes);
+  if (cluster.state.netns.includes(record.netns)) {
+    const errors: unknown[] = [];
+    if (existsSync(netnsPath(record.netns))) {
+      await cniDel(chainFor(cluster, record, await cluster.conflist(record.node)), record.cniResult).catch((e: unknown) => errors.push(e));
+      await cniDel(chainFor(cluster, record, LOOPBACK)).catch((e: unknown) => errors.push(e));
+    }
+    cluster.removeNetns(record.netns);
+    if (errors.length > 0) throw new Error(`CNI DEL of pod ${record.namespace}/${record.name}: ${String(errors[0])}`);
+  }
+  removePodEtc(record.netns);
+  rmSync(podRecordFile(cluster, record.namespace, record.name), { force: true });
+  report.lines.push(`pod/${record.name} deleted`);
+}
+
+const podIndex = (name: string): number => Number(name.slice(name.lastIndexOf('-') + 1));
+
+/**
+ * Brings a Deployment's pods to its spec, as its ReplicaSets would: pods of the current template up to `replicas`
+ * (lowest free index first), extra ones removed (highest index first), and pods of an older template removed once
+ * the new ones are Ready (a rollout).
+ */
+async function reconcileDeployment(cluster: LocalCluster, deploy: KubeObject, report: ApplyReport): Promise<void> {
+  const shape = deploymentShape(deploy);
+  mkdirSync(deploymentsDir(cluster), { recursive: true });
+  writeAtomic(deploymentFile(cluster, shape.namespace, shape.name), stringify({ ...deploy, metadata: { ...(deploy.metadata ?? {}), namespace: shape.namespace } }));
+  const owner = `${shape.namespace}/${shape.name}`;
+  const owned = podRecords(cluster).filter((r) => r.deployment === owner);
+  const current = owned.filter((r) => r.name.startsWith(`${shape.rsName}-`)).sort((a, b) => podIndex(a.name) - podIndex(b.name));
+  const outdated = owned.filter((r) => !current.includes(r));
+  const used = new Set(current.map((r) => podIndex(r.name)));
+  let running = current.length;
+  for (let i = 0; running < shape.replicas; i++) {
+    if (used.has(i)) continue;
+    await runPod(cluster, deploymentPod(deploy, i), report);
+    running++;
+  }
+  const excess = current.slice(shape.replicas).reverse();
+  for (const r of [...outdated, ...excess]) await removePod(cluster, r, report);
 }
 
 /** Applies every object of `files` (a file or a directory each) to the cluster. */
 export async function applyManifests(cluster: LocalCluster, files: readonly string[]): Promise<ApplyReport> {
+  return applyObjects(cluster, files.flatMap((f) => readManifests(f)));
+}
+
+export async function applyObjects(cluster: LocalCluster, objects: readonly KubeObject[]): Promise<ApplyReport> {
   const report: ApplyReport = { lines: [], warnings: [] };
-  const objects = files.flatMap((f) => readManifests(f));
   // Everything that is not a workload first (namespaces, service accounts, services): pods find them in place.
+  let servicesChanged = false;
   for (const obj of objects) {
     if (obj.kind === 'Pod' || obj.kind === 'Deployment') continue;
     const namespace = namespaceOf(obj);
     const out: KubeObject = { ...obj, metadata: { ...(obj.metadata ?? {}), ...(namespace === '' ? {} : { namespace }) } };
     const file = manifestFile(cluster, obj.kind ?? '', namespace, obj.metadata?.name ?? '');
     if (obj.kind === 'Service') {
+      servicesChanged = true;
       const spec = { ...(obj.spec ?? {}) };
       if (spec['clusterIP'] === undefined && spec['type'] !== 'ExternalName') {
         let previous: unknown;
@@ -314,30 +390,16 @@ export async function applyManifests(cluster: LocalCluster, files: readonly stri
     writeAtomic(file, stringify(out));
     report.lines.push(`${obj.kind?.toLowerCase() ?? ''}/${obj.metadata?.name ?? ''} ${existed ? 'configured' : 'created'}`);
   }
+  if (servicesChanged) syncServiceNetworking(cluster, podNetns(cluster));
   for (const obj of objects) {
-    if (obj.kind === 'Deployment') report.lines.push(`deployment.apps/${obj.metadata?.name ?? ''} applied`);
-    for (const pod of podsOf(obj)) await runPod(cluster, pod, report);
+    if (obj.kind === 'Deployment') {
+      report.lines.push(`deployment.apps/${obj.metadata?.name ?? ''} applied`);
+      await reconcileDeployment(cluster, obj, report);
+    } else if (obj.kind === 'Pod') {
+      await runPod(cluster, { object: obj, namespace: obj.metadata?.namespace ?? 'default', name: obj.metadata?.name ?? '' }, report);
+    }
   }
   return report;
-}
-
-async function removePod(cluster: LocalCluster, record: PodRecord): Promise<void> {
-  for (const name of record.processes) {
-    const p = cluster.process(name);
-    if (p !== undefined && isRunning(p) && !(await stopProcess(p, 5_000))) throw new Error(`${name} (pid ${p.pid}) did not exit`);
-  }
-  cluster.forgetProcesses(record.processes);
-  if (cluster.state.netns.includes(record.netns)) {
-    const errors: unknown[] = [];
-    if (existsSync(netnsPath(record.netns))) {
-      await cniDel(chainFor(cluster, record, await cluster.conflist(record.node)), record.cniResult).catch((e: unknown) => errors.push(e));
-      await cniDel(chainFor(cluster, record, LOOPBACK)).catch((e: unknown) => errors.push(e));
-    }
-    cluster.removeNetns(record.netns);
-    if (errors.length > 0) throw new Error(`CNI DEL of pod ${record.namespace}/${record.name}: ${String(errors[0])}`);
-  }
-  rmSync(record.manifest, { force: true });
-  rmSync(podRecordFile(cluster, record.namespace, record.name), { force: true });
 }
 
 /** Deletes every object of `files` (pods of Deployments: every pod the Deployment owns). */
@@ -345,25 +407,50 @@ export async function deleteManifests(cluster: LocalCluster, files: readonly str
   const report: ApplyReport = { lines: [], warnings: [] };
   const objects = files.flatMap((f) => readManifests(f));
   const records = podRecords(cluster);
+  let servicesChanged = false;
   for (const obj of [...objects].reverse()) {
     const namespace = namespaceOf(obj);
     const name = obj.metadata?.name ?? '';
     if (obj.kind === 'Pod' || obj.kind === 'Deployment') {
-      const mine = records.filter((r) => r.namespace === namespace && (obj.kind === 'Pod' ? r.name === name : new RegExp(`^${name.replace(/[.]/g, '\\.')}-[0-9a-f]{10}-\\d+$`).test(r.name)));
-      for (const r of mine) {
-        await removePod(cluster, r);
-        report.lines.push(`pod/${r.name} deleted`);
+      const owner = `${namespace}/${name}`;
+      const mine = records.filter((r) => r.namespace === namespace && (obj.kind === 'Pod' ? r.name === name && r.deployment === undefined : r.deployment === owner));
+      for (const r of mine) await removePod(cluster, r, report);
+      if (obj.kind === 'Deployment') {
+        rmSync(deploymentFile(cluster, namespace, name), { force: true });
+        report.lines.push(`deployment.apps/${name} deleted`);
       }
-      if (obj.kind === 'Deployment') report.lines.push(`deployment.apps/${name} deleted`);
       continue;
     }
     const file = manifestFile(cluster, obj.kind ?? '', namespace, name);
     if (existsSync(file)) {
       rmSync(file, { force: true });
+      if (obj.kind === 'Service') servicesChanged = true;
       report.lines.push(`${obj.kind?.toLowerCase() ?? ''}/${name} deleted`);
     } else {
       report.lines.push(`${obj.kind?.toLowerCase() ?? ''}/${name} not found`);
     }
   }
+  if (servicesChanged) syncServiceNetworking(cluster, podNetns(cluster));
+  return report;
+}
+
+/** `kubectl scale deployment NAME --replicas N`. */
+export async function scaleDeployment(cluster: LocalCluster, namespace: string, name: string, replicas: number): Promise<ApplyReport> {
+  if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`--replicas must be a whole number ≥ 0, not ${replicas}`);
+  const deploy = loadDeployment(cluster, namespace, name);
+  const report: ApplyReport = { lines: [`deployment.apps/${name} scaled`], warnings: [] };
+  await reconcileDeployment(cluster, { ...deploy, spec: { ...(deploy.spec ?? {}), replicas } }, report);
+  return report;
+}
+
+/** `kubectl rollout restart deployment NAME`: a new template (restartedAt annotation), new pods, then the old ones go. */
+export async function restartDeployment(cluster: LocalCluster, namespace: string, name: string, now = new Date()): Promise<ApplyReport> {
+  const deploy = loadDeployment(cluster, namespace, name);
+  const spec = deploy.spec ?? {};
+  const template = (spec['template'] ?? {}) as KubeObject;
+  const annotations = { ...(template.metadata?.annotations ?? {}), 'kubectl.kubernetes.io/restartedAt': now.toISOString() };
+  const restarted: KubeObject = { ...deploy, spec: { ...spec, template: { ...template, metadata: { ...(template.metadata ?? {}), annotations } } } };
+  const report: ApplyReport = { lines: [`deployment.apps/${name} restarted`], warnings: [] };
+  await reconcileDeployment(cluster, restarted, report);
   return report;
 }

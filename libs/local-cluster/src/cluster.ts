@@ -13,10 +13,10 @@ import * as path from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { bootstrapToken, netnsName, newRunPrefix, nodePort, nodeSpecs, ownedBy, podBridge, type NodeSpec } from './names';
+import { bootstrapToken, netnsName, newRunPrefix, nodePort, nodeSpecs, ownedBy, podBridge, SERVICE_CIDR, type NodeSpec } from './names';
 import { CNI_PLUGIN_DIR, defaultBinaries, requirePrerequisites, type Binaries } from './prerequisites';
 import { emptyState, parseState, serializeState, STATE_FILE, type ClusterState, type NodeState, type ProcessRole, type RecordedProcess } from './state';
-import { execIn, httpGetIn, ipIn, isRunning, netnsExists, run, startDetached, stopProcess, type HttpResult } from './system';
+import { execIn, httpGetIn, ipIn, isRunning, netnsExists, removeNetnsEtc, run, startDetached, stopProcess, type HttpResult } from './system';
 
 /** A CNI network configuration list as the runtime reads it. */
 export interface Conflist {
@@ -26,7 +26,7 @@ export interface Conflist {
 }
 
 /** What the state directory holds besides the state file; `down` removes exactly these. */
-const OWNED_ENTRIES = ['manifests', 'ca', 'logs', 'nodes', 'pods', 'tokens.yaml'] as const;
+const OWNED_ENTRIES = ['manifests', 'ca', 'logs', 'nodes', 'pods', 'deployments', 'tokens.yaml'] as const;
 
 export const CONTROLPLANE_READY_PORT = 15014;
 export const ZTUNNEL_READY_PORT = 15021;
@@ -218,6 +218,7 @@ export class LocalCluster {
   removeNetns(name: string): void {
     if (!this.state.netns.includes(name)) throw new Error(`namespace ${name} was not created by cluster ${this.prefix}`);
     if (netnsExists(name)) run('ip', ['netns', 'del', name]);
+    removeNetnsEtc(name);
     this.state.netns = this.state.netns.filter((n) => n !== name);
     this.state.interfaces = this.state.interfaces.filter((i) => i.netns !== name);
     this.save();
@@ -254,6 +255,9 @@ export class LocalCluster {
       for (const other of specs) {
         if (other.name !== spec.name) ipIn(netns, 'route', 'add', other.podCidr, 'via', other.underlayIp, 'dev', 'eth0');
       }
+      // A route for the Service CIDR, so the node's own programs can connect to a ClusterIP (the nat OUTPUT chain
+      // then rewrites it to an endpoint, as kube-proxy does); pods reach it through their default route.
+      ipIn(netns, 'route', 'add', SERVICE_CIDR, 'dev', 'eth0');
       for (const sub of ['net.d', 'bin', 'run', 'ipam']) mkdirSync(path.join(dir, sub), { recursive: true });
       writeFileSync(path.join(dir, 'token'), tokens[i]?.token ?? '', { mode: 0o600 });
       // The node's primary network, as a cluster's network add-on would have installed it.
@@ -548,6 +552,7 @@ export async function localDown(stateDir: string, options: { readonly graceMs?: 
     try {
       run('ip', ['netns', 'del', name]);
       deletedNetns.push(name);
+      removeNetnsEtc(name);
     } catch (cause) {
       errors.push(String(cause));
     }

@@ -15,6 +15,9 @@ export function defaultStateDir(env: Readonly<Record<string, string | undefined>
 export const MIN_NODES = 1;
 export const MAX_NODES = 16;
 
+/** Services' ClusterIPs (allocated from 10.96.0.10 by `local apply`). */
+export const SERVICE_CIDR = '10.96.0.0/12';
+
 /** The node network (on the underlay bridge); node i has `10.88.0.(10+i)`. */
 export const UNDERLAY_CIDR = '10.88.0.0/24';
 

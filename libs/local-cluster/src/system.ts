@@ -2,7 +2,7 @@
 // and start time, and HTTP probes run from inside a namespace (the ports listen there, not in the root netns).
 
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 
 export function run(cmd: string, args: readonly string[]): string {
   try {
@@ -15,6 +15,14 @@ export function run(cmd: string, args: readonly string[]): string {
 
 export const netnsPath = (name: string): string => `/run/netns/${name}`;
 export const netnsExists = (name: string): boolean => existsSync(netnsPath(name));
+
+/** Where `ip netns exec` finds a namespace's own /etc files (bound over /etc for what it starts). */
+export const netnsEtcDir = (name: string): string => `/etc/netns/${name}`;
+
+/** Removes a namespace's own /etc files (the caller owns the namespace). */
+export function removeNetnsEtc(name: string): void {
+  rmSync(netnsEtcDir(name), { recursive: true, force: true });
+}
 
 /** `ip -n <netns> <args>` */
 export const ipIn = (netns: string, ...args: string[]): string => run('ip', ['-n', netns, ...args]);

@@ -1,8 +1,30 @@
 // `meshctl local up|down|status`: thin wrappers over @weft/local-cluster that print what happened and what to try.
 
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-import { applyManifests, ClusterExistsError, deleteManifests, LocalCluster, localDown, NoClusterError, localStatus, localUp, PrerequisiteError, ZTUNNEL_ADMIN_PORT, type ClusterStatus } from '@weft/local-cluster';
+import {
+  applyManifests,
+  ClusterExistsError,
+  deleteManifests,
+  execArgv,
+  findPod,
+  labelObject,
+  LocalCluster,
+  localDown,
+  NoClusterError,
+  localStatus,
+  localUp,
+  podLogs,
+  PrerequisiteError,
+  restartDeployment,
+  scaleDeployment,
+  ZTUNNEL_ADMIN_PORT,
+  type ApplyReport,
+  type ClusterStatus,
+  type LabelChange,
+  type LabelTarget,
+} from '@weft/local-cluster';
 
 export interface Output {
   out(text: string): void;
@@ -12,21 +34,32 @@ export interface Output {
 /** The meshctl entry script, for the commands printed to try next. */
 const MESHCTL = path.resolve(__dirname, '..', 'main.js');
 
-export function nextSteps(cluster: LocalCluster): string {
+/** The demo apps of `local up --demo`. */
+export const DEMO_MANIFEST = path.resolve(__dirname, '..', '..', 'demo', 'demo.yaml');
+
+export function nextSteps(cluster: LocalCluster, demo: boolean): string {
   const first = cluster.nodes[0];
   const dir = cluster.stateDir;
+  const meshctl = `node ${MESHCTL}`;
+  const sd = ` --state-dir ${dir}`;
   const lines = [
     `Weft local cluster ${cluster.prefix} is up: ${cluster.nodes.length} node(s), state and logs in ${dir}`,
     '',
     ...cluster.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.underlayIp.padEnd(12)} pods ${n.podCidr.padEnd(15)} netns ${n.netns}${n.name === first?.name ? '  (controlplane)' : ''}`),
     '',
     'Try:',
-    `  meshctl local status --state-dir ${dir}`,
-    `  ip netns exec ${first?.netns ?? ''} curl -s http://${cluster.controlplaneAddress}:15014/ready`,
-    `  ip netns exec ${first?.netns ?? ''} node ${MESHCTL} ztunnel-config workload --admin-url http://127.0.0.1:${ZTUNNEL_ADMIN_PORT}`,
-    `  ls ${cluster.manifests}    # the controlplane's configuration: add YAML here`,
+    ...(demo
+      ? [
+          `  ${meshctl} local exec deploy/sleep${sd} -- curl -s http://httpbin:8000/get     # mTLS through both ztunnels`,
+          `  ${meshctl} ztunnel-config workload --node ${first?.name ?? ''}${sd}             # protocol HBONE`,
+          `  ${meshctl} local logs deploy/httpbin${sd}`,
+          `  ${meshctl} local label ns default istio.io/dataplane-mode-${sd}             # leave the mesh, live`,
+        ]
+      : [`  ${meshctl} local apply -f ${DEMO_MANIFEST}${sd}`]),
+    `  ${meshctl} local status${sd}`,
+    `  ls ${cluster.manifests}    # the controlplane's configuration`,
     `  tail -f ${path.join(dir, 'logs')}/*.log`,
-    `  meshctl local down --state-dir ${dir}`,
+    `  ${meshctl} local down${sd}`,
     '',
   ];
   return lines.join('\n');
@@ -49,10 +82,14 @@ export function healthy(status: ClusterStatus): boolean {
   return status.processes.every((p) => p.running) && status.controlplaneReady && Object.values(status.ztunnelReady).every(Boolean) && status.nodes.every((n) => n.exists);
 }
 
-export async function runLocalUp(nodes: number, stateDir: string, io: Output): Promise<number> {
+export async function runLocalUp(nodes: number, stateDir: string, demo: boolean, io: Output): Promise<number> {
   try {
     const cluster = await localUp({ stateDir, nodes, onProgress: (message) => io.err(`${message}\n`) });
-    io.out(nextSteps(cluster));
+    if (demo) {
+      io.err(`applying the demo apps (${DEMO_MANIFEST})\n`);
+      printReport(await applyManifests(cluster, [DEMO_MANIFEST]), io);
+    }
+    io.out(nextSteps(cluster, demo));
     return 0;
   } catch (cause) {
     if (cause instanceof PrerequisiteError || cause instanceof ClusterExistsError) {
@@ -83,8 +120,13 @@ export async function runLocalDown(stateDir: string, io: Output): Promise<number
   return 0;
 }
 
-/** `local apply -f` / `local delete -f`: prints one line per object, warnings to stderr. */
-export async function runLocalApply(kind: 'apply' | 'delete', files: readonly string[], stateDir: string, io: Output): Promise<number> {
+function printReport(report: ApplyReport, io: Output): void {
+  for (const warning of report.warnings) io.err(`Warning: ${warning}\n`);
+  io.out(report.lines.map((line) => `${line}\n`).join(''));
+}
+
+/** Runs `action` on the recorded cluster; no cluster is a one-line error. */
+async function withCluster(stateDir: string, io: Output, action: (cluster: LocalCluster) => Promise<number>): Promise<number> {
   let cluster: LocalCluster;
   try {
     cluster = LocalCluster.load(stateDir);
@@ -95,8 +137,50 @@ export async function runLocalApply(kind: 'apply' | 'delete', files: readonly st
     }
     throw cause;
   }
-  const report = kind === 'apply' ? await applyManifests(cluster, files) : await deleteManifests(cluster, files);
-  for (const warning of report.warnings) io.err(`Warning: ${warning}\n`);
-  io.out(report.lines.map((line) => `${line}\n`).join(''));
-  return 0;
+  return action(cluster);
+}
+
+/** `local apply -f` / `local delete -f`: prints one line per object, warnings to stderr. */
+export function runLocalApply(kind: 'apply' | 'delete', files: readonly string[], stateDir: string, io: Output): Promise<number> {
+  return withCluster(stateDir, io, async (cluster) => {
+    printReport(kind === 'apply' ? await applyManifests(cluster, files) : await deleteManifests(cluster, files), io);
+    return 0;
+  });
+}
+
+/** `local scale` / `local rollout restart`. */
+export function runLocalScale(stateDir: string, namespace: string, name: string, replicas: number | 'restart', io: Output): Promise<number> {
+  return withCluster(stateDir, io, async (cluster) => {
+    printReport(replicas === 'restart' ? await restartDeployment(cluster, namespace, name) : await scaleDeployment(cluster, namespace, name, replicas), io);
+    return 0;
+  });
+}
+
+export function runLocalLabel(stateDir: string, target: LabelTarget, changes: readonly LabelChange[], overwrite: boolean, io: Output): Promise<number> {
+  return withCluster(stateDir, io, (cluster) => {
+    io.out(`${labelObject(cluster, target, changes, overwrite)}\n`);
+    return Promise.resolve(0);
+  });
+}
+
+export function runLocalLogs(stateDir: string, namespace: string, pod: string, container: string | undefined, io: Output): Promise<number> {
+  return withCluster(stateDir, io, (cluster) => {
+    io.out(podLogs(cluster, findPod(cluster, namespace, pod), container));
+    return Promise.resolve(0);
+  });
+}
+
+/** `local exec`: the command runs inside the pod with this terminal's stdio; its exit status is ours. */
+export function runLocalExec(stateDir: string, namespace: string, pod: string, command: readonly string[], io: Output): Promise<number> {
+  return withCluster(stateDir, io, (cluster) => {
+    const [file, ...args] = execArgv(findPod(cluster, namespace, pod), command);
+    return new Promise<number>((resolve) => {
+      const child = spawn(file ?? 'ip', args, { stdio: 'inherit' });
+      child.on('error', (cause) => {
+        io.err(`meshctl: ${cause.message}\n`);
+        resolve(1);
+      });
+      child.on('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128 + 9)));
+    });
+  });
 }
