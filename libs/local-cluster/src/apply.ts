@@ -184,13 +184,21 @@ const LOOPBACK: ChainInvocation['conflist'] = { cniVersion: '1.0.0', name: 'cni-
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+function tailOf(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 async function waitListening(cluster: LocalCluster, netns: string, ports: readonly number[], processNames: readonly string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const port of ports) {
     for (;;) {
       for (const name of processNames) {
         const p = cluster.process(name);
-        if (p !== undefined && !isRunning(p)) throw new Error(`${name} exited; see ${p.log}`);
+        if (p !== undefined && !isRunning(p)) throw new Error(`${name} exited; its log ${p.log}:\n${tailOf(p.log, 20)}`);
       }
       const r = await cluster.httpGet(netns, `http://127.0.0.1:${port}/`, 1_000);
       if (r.status !== 0) break;

@@ -250,6 +250,6 @@ export function resolveExecCommand(argv: readonly string[]): string[] {
 }
 
 /** `dist/sample-apps/<app>.js` next to the built library (this file is `dist/images.js` once built). */
-export function sampleAppEntry(app: SampleApp, libDir: string = __dirname): string {
+export function sampleAppEntry(app: SampleApp, libDir: string = path.resolve(__dirname, '..', 'dist')): string {
   return path.join(libDir, 'sample-apps', `${app}.js`);
 }

@@ -19,7 +19,6 @@ import {
   PrerequisiteError,
   restartDeployment,
   scaleDeployment,
-  ZTUNNEL_ADMIN_PORT,
   type ApplyReport,
   type ClusterStatus,
   type LabelChange,
