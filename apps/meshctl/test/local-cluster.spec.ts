@@ -214,4 +214,67 @@ describe('meshctl local up / status / down', () => {
     expect({ status: down.status, output: describeResult(down) }).toMatchObject({ status: 0 });
     expectNothingLeft(state, dir);
   });
+  it('up --demo, then exec, logs, ztunnel-config --node, label (live), scale and rollout restart through the CLI', async () => {
+    const dir = stateDir('demo');
+    const up = meshctl('local', 'up', '--demo', '--state-dir', dir);
+    expect({ status: up.status, output: describeResult(up) }).toMatchObject({ status: 0 });
+    expect(up.stdout).toContain('local exec deploy/sleep');
+    const state = readState(dir);
+    const sd = ['--state-dir', dir];
+
+    const get = meshctl('local', 'exec', 'deploy/sleep', ...sd, '--', 'curl', '-sS', '-m', '5', 'http://httpbin:8000/get?from=cli');
+    expect({ status: get.status, output: describeResult(get) }).toMatchObject({ status: 0 });
+    expect(JSON.parse(get.stdout)).toMatchObject({ url: 'http://httpbin:8000/get?from=cli' });
+    const failing = meshctl('local', 'exec', 'deploy/sleep', ...sd, '--', 'sh', '-c', 'exit 7');
+    expect(failing.status).toBe(7);
+    const missing = meshctl('local', 'exec', 'nope', ...sd, '--', 'true');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('pods "nope" not found in namespace default');
+
+    const logs = [meshctl('local', 'logs', 'deploy/httpbin', ...sd).stdout];
+    const pods = readdirSync(path.join(dir, 'pods')).filter((f) => f.startsWith('default.httpbin-')).map((f) => f.replace(/^default\.|\.json$/g, ''));
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) logs.push(meshctl('local', 'logs', pod, ...sd).stdout);
+    expect(logs.join('')).toContain('GET /get?from=cli 200');
+
+    const hbone = meshctl('zc', 'workload', '--node', 'node-b', ...sd);
+    expect(hbone.stdout).toMatch(/default\s+sleep-[0-9a-f]{10}-0\s+10\.244\.\d+\.\d+\s+node-\w\s+None\s+HBONE/);
+
+    const label = meshctl('local', 'label', 'ns', 'default', 'istio.io/dataplane-mode-', ...sd);
+    expect({ status: label.status, output: describeResult(label) }).toMatchObject({ status: 0 });
+    expect(label.stdout).toBe('namespace/default labeled\n');
+    let tcp = meshctl('zc', 'workload', '--node', 'node-b', ...sd).stdout;
+    for (let i = 0; i < 100 && /HBONE/.test(tcp); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      tcp = meshctl('zc', 'workload', '--node', 'node-b', ...sd).stdout;
+    }
+    expect(tcp).not.toContain('HBONE');
+    expect(tcp).toMatch(/sleep-[0-9a-f]{10}-0 .* TCP/);
+    const refused = meshctl('local', 'label', 'ns', 'default', 'a=b', ...sd);
+    expect(refused.status).toBe(0);
+    const overwrite = meshctl('local', 'label', 'ns', 'default', 'a=c', ...sd);
+    expect(overwrite.status).toBe(1);
+    expect(overwrite.stderr).toContain("'a' already has a value (b), and --overwrite is false");
+
+    const scale = meshctl('local', 'scale', 'deployment/httpbin', '--replicas', '3', ...sd);
+    expect({ status: scale.status, output: describeResult(scale) }).toMatchObject({ status: 0 });
+    const httpbinPods = (): string[] => readdirSync(path.join(dir, 'pods')).filter((f) => f.startsWith('default.httpbin-')).sort();
+    expect(httpbinPods()).toHaveLength(3);
+    const before = httpbinPods();
+    const restart = meshctl('local', 'rollout', 'restart', 'deployment/httpbin', ...sd);
+    expect({ status: restart.status, output: describeResult(restart) }).toMatchObject({ status: 0 });
+    const after = httpbinPods();
+    expect(after).toHaveLength(3);
+    expect(after.filter((f) => before.includes(f))).toEqual([]);
+    const again = meshctl('local', 'exec', 'deploy/sleep', ...sd, '--', 'curl', '-sS', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://httpbin.default.svc.cluster.local:8000/status/204');
+    expect(again.stdout).toBe('204');
+
+    const podNetns = readState(dir).netns.filter((n) => n.startsWith(`${state.prefix}-pod-`));
+    expect(podNetns).toHaveLength(4);
+    for (const ns of podNetns) expect(existsSync(`/etc/netns/${ns}/hosts`)).toBe(true);
+    const down = meshctl('local', 'down', ...sd);
+    expect({ status: down.status, output: describeResult(down) }).toMatchObject({ status: 0 });
+    for (const ns of podNetns) expect(existsSync(`/etc/netns/${ns}`)).toBe(false);
+    expectNothingLeft(state, dir);
+  });
 });
