@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine for Weft: the system packages the mesh and its tests use, the npm
-# dependencies (including native builds), and a build of every project. Safe to run again.
+# dependencies (including native builds), a build of every project, and then a 2-node local cluster with the demo
+# apps (sleep and httpbin in namespace default, enrolled in ambient mode). Safe to run again: a healthy cluster is
+# kept, a broken one is replaced.
+#
+#   bash tools/setup.sh               everything, ending with the local cluster up
+#   bash tools/setup.sh --no-cluster  packages, dependencies and build only (what CI uses before `npm test`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+with_cluster=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-cluster) with_cluster=0 ;;
+    *) echo "setup: unknown argument $arg (use --no-cluster)" >&2; exit 2 ;;
+  esac
+done
 
 # System packages: network namespaces and redirection (iproute2, iptables, nftables), the reference CNI
 # plugins the local cluster chains (containernetworking-plugins), ipset for the node probe rules, and openssl,
@@ -39,4 +52,19 @@ echo "setup: npm install (locked versions)"
 npm install --no-audit --no-fund --loglevel=error
 echo "setup: building every project"
 npx nx run-many -t build --output-style=static
-echo "setup: done. Run the tests with: npm test"
+
+if [ "$with_cluster" -eq 0 ]; then
+  echo "setup: done. Run the tests with: npm test"
+  exit 0
+fi
+meshctl=(node apps/meshctl/dist/main.js)
+if "${meshctl[@]}" local status >/dev/null 2>&1; then
+  echo "setup: a healthy local cluster is already running:"
+  "${meshctl[@]}" local status
+else
+  # A cluster that is recorded but not healthy (a crash, a reboot) is removed first: exactly what it recorded.
+  "${meshctl[@]}" local down >/dev/null
+  echo "setup: starting a 2-node local cluster with the demo apps"
+  "${meshctl[@]}" local up --nodes 2 --demo
+fi
+echo "setup: done. Run the tests with: npm test    (stop the local cluster with: npx meshctl local down)"
