@@ -2,7 +2,7 @@
 // brought up in a temporary state directory and taken down — by recorded PIDs and names only — afterwards.
 
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -60,7 +60,10 @@ export class LocalDriver implements ClusterDriver {
     return this.cluster.prefix;
   }
 
+  /** Takes the cluster down; `$WEFT_E2E_KEEP_LOGS=DIR` keeps its logs (DIR/<prefix>/) for a post-mortem. */
   async down(): Promise<void> {
+    const keep = process.env['WEFT_E2E_KEEP_LOGS'];
+    if (keep !== undefined && keep !== '') cpSync(this.cluster.logsDir, path.join(keep, this.cluster.prefix), { recursive: true });
     rmSync(this.scratch, { recursive: true, force: true });
     await localDown(this.cluster.stateDir);
     rmSync(this.cluster.stateDir, { recursive: true, force: true });

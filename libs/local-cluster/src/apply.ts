@@ -18,7 +18,7 @@ import type { LocalCluster } from './cluster';
 import { planContainer, sampleAppEntry, type ContainerSpec } from './images';
 import { manifestFile, namespaceOf, readManifests, writeAtomic, type KubeObject } from './manifests';
 import { removePodEtc, syncServiceNetworking, writePodEtc, clusterServices } from './networking';
-import { isRunning, netnsPath, stopProcess } from './system';
+import { isRunning, netnsPath, stopProcess, tcpSocketsIn } from './system';
 
 /** What `delete` needs to undo a pod. */
 export interface PodRecord {
@@ -32,6 +32,8 @@ export interface PodRecord {
   readonly manifest: string;
   /** `<namespace>/<name>` of the Deployment that owns the pod. */
   readonly deployment?: string;
+  /** The ports its programs listen on (their connections are drained before the pod goes). */
+  readonly ports?: readonly number[];
   cniResult?: unknown;
 }
 
@@ -211,24 +213,40 @@ async function waitListening(cluster: LocalCluster, netns: string, ports: readon
 /** How long apply/delete wait for every ztunnel to learn of a pod that became Ready or went away. */
 const MESH_CONVERGENCE_MS = 15_000;
 
+type WorkloadView = { readonly uid?: string; readonly status?: string } | undefined;
+
 /**
- * Waits until every running ztunnel's `/config_dump` does (or no longer does) hold the pod's workload: a new pod
- * takes traffic only once the whole mesh knows it, and a leaving pod stops only after no ztunnel sends to it.
+ * Waits until every running ztunnel's `/config_dump` shows the pod's workload as `want` says: a new pod takes
+ * traffic only once the whole mesh knows it, and a leaving pod stops only after no ztunnel sends to it.
  * Returns false on timeout (a warning for the caller, not a failure: the pod itself is fine).
  */
-async function waitWorkload(cluster: LocalCluster, record: PodRecord, present: boolean): Promise<boolean> {
+async function waitWorkload(cluster: LocalCluster, record: PodRecord, want: (workload: WorkloadView) => boolean): Promise<boolean> {
   if (cluster.state.phase !== 'up') return true;
-  const uid = `"Kubernetes//Pod/${record.namespace}/${record.name}"`;
+  const uid = `Kubernetes//Pod/${record.namespace}/${record.name}`;
   const deadline = Date.now() + MESH_CONVERGENCE_MS;
   for (;;) {
     const dumps = await Promise.all(
       cluster.nodes.filter((n) => cluster.process(`ztunnel-${n.name}`) !== undefined).map((n) => cluster.httpGet(n.netns, 'http://127.0.0.1:15000/config_dump', 2_000)),
     );
-    if (dumps.every((d) => d.status === 200 && d.body.includes(uid) === present)) return true;
+    const settled = dumps.every((d) => {
+      if (d.status !== 200) return false;
+      try {
+        const workloads = (JSON.parse(d.body) as { workloads?: { uid?: string; status?: string }[] }).workloads ?? [];
+        return want(workloads.find((w) => w.uid === uid));
+      } catch {
+        return false;
+      }
+    });
+    if (settled) return true;
     if (Date.now() > deadline) return false;
     await sleep(100);
   }
 }
+
+const serving = (w: WorkloadView): boolean => w?.status === 'Healthy';
+const gone = (w: WorkloadView): boolean => w === undefined;
+/** Out of every load-balancing choice: unhealthy (terminating) or already gone. */
+const notServing = (w: WorkloadView): boolean => w === undefined || w.status !== 'Healthy';
 
 /** The pod records' identities (for the /etc files of every pod). */
 function podNetns(cluster: LocalCluster): { namespace: string; name: string; netns: string }[] {
@@ -259,6 +277,7 @@ async function runPod(cluster: LocalCluster, pod: PodToRun, report: ApplyReport)
     processes: plans.map((_, i) => `pod-${pod.namespace}-${pod.name}-${containers[i]?.name ?? i}`),
     manifest: manifestFile(cluster, 'Pod', pod.namespace, pod.name),
     ...(pod.deployment === undefined ? {} : { deployment: pod.deployment }),
+    ports: plans.flatMap((p) => p.listenPorts),
   };
   // Recorded before anything exists: delete (and down) undo whatever of it was made.
   saveRecord(cluster, record);
@@ -304,24 +323,69 @@ async function runPod(cluster: LocalCluster, pod: PodToRun, report: ApplyReport)
   };
   writeAtomic(record.manifest, stringify({ ...podObject, status }));
   syncServiceNetworking(cluster, podNetns(cluster));
-  if (!(await waitWorkload(cluster, record, true))) report.warnings.push(`pod/${pod.name}: not every ztunnel knew the pod after ${MESH_CONVERGENCE_MS} ms`);
+  if (!(await waitWorkload(cluster, record, serving))) report.warnings.push(`pod/${pod.name}: not every ztunnel knew the pod after ${MESH_CONVERGENCE_MS} ms`);
   report.lines.push(`pod/${pod.name} created on ${node} (${ips.join(', ')})`);
 }
 
+/** Rewrites a Pod manifest as the API server shows a pod being deleted: deletionTimestamp set, Ready false. */
+function markTerminating(manifest: string, now: Date): void {
+  const pod = readManifests(manifest)[0];
+  if (pod === undefined) return;
+  const status = (pod['status'] ?? {}) as { conditions?: { type?: string; status?: string }[] };
+  const conditions = (status.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', lastTransitionTime: now.toISOString() } : c));
+  writeAtomic(manifest, stringify({ ...pod, metadata: { ...(pod.metadata ?? {}), deletionTimestamp: now.toISOString(), deletionGracePeriodSeconds: 30 }, status: { ...status, conditions } }));
+}
+
+/** Sockets that are neither listening nor finished: a connection still in progress. */
+const IDLE_STATES = new Set(['LISTEN', 'TIME-WAIT', 'CLOSED', 'UNCONN']);
+
+/** How long no connection may be seen before a pod counts as drained: covers a CONNECT already on its way. */
+const DRAIN_QUIET_MS = 300;
+
 /**
- * Removes a pod as a kubelet does on delete: first out of the Service endpoints and the mesh (its manifest goes, and
- * every ztunnel is waited on to drop it), then its programs stop (SIGTERM, SIGKILL after 5 s), then CNI DEL in
- * reverse order and its namespace goes.
+ * Waits (at most `timeoutMs`) until no connection to or from the pod's program ports has been in progress for
+ * {@link DRAIN_QUIET_MS}: requests routed to the pod before it left every load-balancing choice arrive and finish,
+ * and what the program wrote before it exited is relayed by ztunnel before CNI DEL makes ztunnel drop the pod's
+ * connections (reference §5.4).
+ */
+async function drainConnections(record: PodRecord, timeoutMs: number): Promise<void> {
+  const ports = new Set(record.ports ?? []);
+  if (ports.size === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  let quietSince = Date.now();
+  for (;;) {
+    const busy = (await tcpSocketsIn(record.netns)).some((s) => !IDLE_STATES.has(s.state) && (ports.has(s.localPort) || ports.has(s.peerPort)));
+    if (busy) quietSince = Date.now();
+    else if (Date.now() - quietSince >= DRAIN_QUIET_MS) return;
+    if (Date.now() > deadline) return;
+    await sleep(50);
+  }
+}
+
+/**
+ * Removes a pod as Kubernetes does on delete. It is first marked terminating (deletionTimestamp, not Ready): out of
+ * the Service endpoints and, once every ztunnel shows it unhealthy, out of every load-balancing choice — while
+ * connections already routed to it are still accepted. Connections in progress then finish (at most 5 s), its
+ * programs stop (SIGTERM, SIGKILL after 5 s) and what they wrote is relayed; then the Pod object goes (every
+ * ztunnel is waited on to drop it), and CNI DEL in reverse order and its namespace.
  */
 async function removePod(cluster: LocalCluster, record: PodRecord, report: ApplyReport): Promise<void> {
+  const others = (): { namespace: string; name: string; netns: string }[] => podNetns(cluster).filter((p) => p.netns !== record.netns);
   if (existsSync(record.manifest)) {
-    rmSync(record.manifest, { force: true });
-    syncServiceNetworking(cluster, podNetns(cluster).filter((p) => p.netns !== record.netns));
-    if (!(await waitWorkload(cluster, record, false))) report.warnings.push(`pod/${record.name}: some ztunnel still held the pod after ${MESH_CONVERGENCE_MS} ms`);
+    markTerminating(record.manifest, new Date());
+    syncServiceNetworking(cluster, others());
+    if (!(await waitWorkload(cluster, record, notServing))) report.warnings.push(`pod/${record.name}: some ztunnel still balanced to the pod after ${MESH_CONVERGENCE_MS} ms`);
   }
+  if (existsSync(netnsPath(record.netns))) await drainConnections(record, 5_000);
   for (const name of record.processes) {
     const p = cluster.process(name);
     if (p !== undefined && isRunning(p) && !(await stopProcess(p, 5_000))) throw new Error(`${name} (pid ${p.pid}) did not exit`);
+  }
+  if (existsSync(netnsPath(record.netns))) await drainConnections(record, 2_000);
+  if (existsSync(record.manifest)) {
+    rmSync(record.manifest, { force: true });
+    syncServiceNetworking(cluster, others());
+    if (!(await waitWorkload(cluster, record, gone))) report.warnings.push(`pod/${record.name}: some ztunnel still held the pod after ${MESH_CONVERGENCE_MS} ms`);
   }
   cluster.forgetProcesses(record.processes);
   if (cluster.state.netns.includes(record.netns)) {

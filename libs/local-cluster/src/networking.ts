@@ -2,7 +2,7 @@
 // hosts and resolv.conf (cluster DNS's). Pod files live in /etc/netns/<pod netns>/, which `ip netns exec` binds over
 // /etc for every program it starts there; they are rewritten in place so programs already running see new Services.
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { readManifests, type KubeObject } from './manifests';
@@ -36,9 +36,26 @@ export function clusterPods(cluster: LocalCluster): PodInfo[] {
 export function writePodEtc(netns: string, pod: { readonly namespace: string; readonly name: string; readonly ip: string | undefined }, services: readonly ServiceInfo[]): void {
   const dir = netnsEtcDir(netns);
   mkdirSync(dir, { recursive: true });
-  // In place (not rename): a bind mount keeps pointing at the inode it was made from.
-  writeFileSync(path.join(dir, 'hosts'), hostsFile(pod, services));
-  writeFileSync(path.join(dir, 'resolv.conf'), resolvConf(pod.namespace));
+  rewriteInPlace(path.join(dir, 'hosts'), hostsFile(pod, services));
+  rewriteInPlace(path.join(dir, 'resolv.conf'), resolvConf(pod.namespace));
+}
+
+/**
+ * Rewrites a file in place — not by rename: a bind mount keeps pointing at the inode it was made from — and only
+ * when its content changes. New content is written over the old before the file is cut to length, so a reader
+ * racing the rewrite never sees an empty file.
+ */
+function rewriteInPlace(file: string, text: string): void {
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  if (current === text) return;
+  const fd = openSync(file, current === undefined ? 'w' : 'r+');
+  try {
+    const bytes = Buffer.from(text);
+    writeSync(fd, bytes, 0, bytes.length, 0);
+    ftruncateSync(fd, bytes.length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export const removePodEtc = removeNetnsEtc;

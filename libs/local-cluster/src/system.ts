@@ -132,3 +132,27 @@ export function httpGetIn(netns: string, url: string, timeoutMs = 5_000): Promis
     });
   });
 }
+
+export interface TcpSocket {
+  readonly state: string;
+  readonly localPort: number;
+  readonly peerPort: number;
+}
+
+const portOf = (endpoint: string): number => Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+
+/** Parses `ss -Htan` (state, queues, local, peer). */
+export function parseSs(text: string): TcpSocket[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => cols.length >= 5)
+    .map((cols) => ({ state: cols[0] ?? '', localPort: portOf(cols[3] ?? ''), peerPort: portOf(cols[4] ?? '') }));
+}
+
+/** The TCP sockets of a namespace (`ss -Htan` inside it); empty when the namespace is gone. */
+export function tcpSocketsIn(netns: string): Promise<TcpSocket[]> {
+  return new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', netns, 'ss', '-Htan'], { encoding: 'utf8', timeout: 5_000 }, (error, stdout) => resolve(error === null ? parseSs(stdout) : []));
+  });
+}

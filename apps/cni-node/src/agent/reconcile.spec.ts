@@ -76,4 +76,17 @@ describe('planEnrollment', () => {
     const plan = planEnrollment([pod('a')], new Map([ns('default', AMBIENT)]), 'node-a', netns, new Map([['Pod/default/a', v4Only]]), options);
     expect(plan.update.map((u) => [u.pod.key, u.reason])).toEqual([['Pod/default/a', 'pod address families changed']]);
   });
+
+  it('keeps a terminating pod enrolled until it is gone, and never enrolls one', () => {
+    const terminating = (name: string): KubeObject => {
+      const p = pod(name);
+      return { ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-12-01T00:00:00Z' } };
+    };
+    const kept = planEnrollment([terminating('a')], new Map([ns('default', AMBIENT)]), 'node-a', netns, new Map([enrolled('a')]), options);
+    expect(kept).toEqual({ enroll: [], update: [], unenroll: [], waiting: [] });
+    const fresh = planEnrollment([terminating('b')], new Map([ns('default', AMBIENT)]), 'node-a', netns, new Map(), options);
+    expect(fresh).toEqual({ enroll: [], update: [], unenroll: [], waiting: [] });
+    const deleted = planEnrollment([], new Map([ns('default', AMBIENT)]), 'node-a', netns, new Map([enrolled('a')]), options);
+    expect(deleted.unenroll.map((e) => e.pod.key)).toEqual(['Pod/default/a']);
+  });
 });

@@ -91,8 +91,14 @@ export function planEnrollment(
   const desiredKeys = new Set<string>();
 
   for (const pod of pods) {
-    if (pod.kind !== 'Pod' || !isOnNode(pod, node) || pod.metadata.deletionTimestamp !== undefined) continue;
+    if (pod.kind !== 'Pod' || !isOnNode(pod, node)) continue;
     const facts = podFacts(pod);
+    if (pod.metadata.deletionTimestamp !== undefined) {
+      // A terminating pod keeps its redirection until it is gone (CNI DEL or the object's deletion): requests
+      // routed to it before it left the endpoints still need ztunnel to finish. It is never newly enrolled.
+      if (current.has(facts.key)) desiredKeys.add(facts.key);
+      continue;
+    }
     const decision = enrollmentOf(pod, namespaces.get(facts.namespace), options);
     if (!decision.enroll) continue;
     desiredKeys.add(facts.key);

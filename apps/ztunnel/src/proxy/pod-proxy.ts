@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { HTTP_STATUS_SERVICE_UNAVAILABLE, HTTP_STATUS_UNAUTHORIZED, pipeTunnel, type HbonePool, type HboneServer, type InboundTunnel } from '@weft/hbone';
+import { formatForwarded, HTTP_STATUS_SERVICE_UNAVAILABLE, HTTP_STATUS_UNAUTHORIZED, pipeTunnel, type HbonePool, type HboneServer, type InboundTunnel } from '@weft/hbone';
 import { formatSpiffeId, parseSpiffeId, type Identity } from '@weft/identity';
-import type { MeshState, Workload } from '@weft/mesh-model';
+import type { MeshState, Service, Workload } from '@weft/mesh-model';
 import type { L4Connection } from '@weft/policy';
 
 import type { Authorizer, ConnectionRegistry } from '../authz';
@@ -107,6 +107,15 @@ function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+/**
+ * The `forwarded` header of an outbound CONNECT (reference §2.3): the app's address, and `host=` the service it
+ * addressed, which the destination ztunnel reads for its `destination_service` label (§2.4) — the authority is then
+ * the chosen endpoint's IP and says nothing about the service.
+ */
+export function outboundForwarded(client: { readonly address: string; readonly port: number }, service: Service | undefined): string {
+  return formatForwarded(client, service?.hostname);
+}
+
 export function createPodProxy(context: ProxyContext, open: OpenConnections): PodProxy {
   const random = context.random ?? Math.random;
   const workloadWaitMs = context.workloadWaitMs ?? 5_000;
@@ -178,7 +187,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
           sourceIdentity: sourceIdentity.value,
           ...(pod.loopbackAddress === undefined ? { sourceAddress: source.addresses[0] ?? '' } : { sourceAddress: pod.loopbackAddress }),
           expectedIdentities: expected,
-          headers: { forwarded: `for=${JSON.stringify(src)}` },
+          headers: { forwarded: outboundForwarded({ address: normalizeIp(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 }, decision.destinationService) },
         });
         const forget = open.add(id, pod.uid, (reason) => {
           socket.destroy(new Error(reason));
@@ -191,7 +200,8 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
         logComplete(labels, src, formatHostPort(decision.nextHop.host, decision.nextHop.port), started, result.bytesSent, result.bytesReceived, decision.authority);
       } catch (cause) {
         flag = 'CONNECT';
-        context.accessLog(formatAccessLogLine(connectionFailedRecord({ srcAddr: src, dstAddr: dst, reporter: 'source', error: describe(cause) }), new Date()));
+        const via = `${formatHostPort(decision.nextHop.host, decision.nextHop.port)} (${decision.authority})`;
+        context.accessLog(formatAccessLogLine(connectionFailedRecord({ srcAddr: src, dstAddr: dst, reporter: 'source', error: `${describe(cause)} via ${via}` }), new Date()));
         socket.destroy();
       } finally {
         meter.close(flag);
@@ -294,11 +304,16 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
         securityPolicy: 'mutual_tls',
         responseFlags: flag,
       });
+    const dst = formatHostPort(normalizeIp(tunnel.localAddress.address), tunnel.localAddress.port);
+    const reject = (status: number, reason: string): void => {
+      context.accessLog(formatAccessLogLine(connectionFailedRecord({ srcAddr: src, dstAddr: dst, reporter: 'destination', error: `${status}: ${reason}` }), new Date()));
+      tunnel.reject(status, reason);
+    };
     if (!target.ok || workload === undefined) {
       const code = target.ok ? 'ERR_INBOUND_UNKNOWN_LOCAL_WORKLOAD' : target.code;
       const meter = context.metrics.open(labelsFor(inboundResponseFlag(code)));
       meter.close(inboundResponseFlag(code));
-      tunnel.reject(inboundHttpStatus(code), target.ok ? 'unknown local workload' : target.reason);
+      reject(inboundHttpStatus(code), target.ok ? 'unknown local workload' : target.reason);
       return;
     }
     const connection: L4Connection = {
@@ -307,7 +322,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
       dstPort: target.rbacDestination.port,
       srcIdentity: tunnel.peerIdentity,
     };
-    await deliver(pod, workload, connection, target.upstream, (flag) => labelsFor(flag), () => tunnel.accept(), (status, reason) => tunnel.reject(status, reason), src);
+    await deliver(pod, workload, connection, target.upstream, (flag) => labelsFor(flag), () => tunnel.accept(), reject, src);
   };
 
   /** 15006: plaintext to the pod (no identity); the same authorization path, so STRICT denies it. */
@@ -374,7 +389,11 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
   const handleTunnel = async (tunnel: InboundTunnel): Promise<void> => {
     const pod = context.podForAddress(normalizeIp(tunnel.localAddress.address));
     if (pod === undefined) {
-      tunnel.reject(HTTP_STATUS_SERVICE_UNAVAILABLE, `no local pod on ${tunnel.localAddress.address}`);
+      const reason = `no local pod on ${tunnel.localAddress.address}`;
+      const src = formatHostPort(normalizeIp(tunnel.remoteAddress.address), tunnel.remoteAddress.port);
+      const dst = formatHostPort(normalizeIp(tunnel.localAddress.address), tunnel.localAddress.port);
+      context.accessLog(formatAccessLogLine(connectionFailedRecord({ srcAddr: src, dstAddr: dst, reporter: 'destination', error: `503: ${reason}` }), new Date()));
+      tunnel.reject(HTTP_STATUS_SERVICE_UNAVAILABLE, reason);
       return;
     }
     try {
