@@ -52,6 +52,8 @@ echo "setup: npm install (locked versions)"
 npm install --no-audit --no-fund --loglevel=error
 echo "setup: building every project"
 npx nx run-many -t build --output-style=static
+# `meshctl`'s bin exists only after the build: link it now so `npx meshctl` works.
+npm rebuild @weft/meshctl --ignore-scripts --loglevel=error >/dev/null
 
 if [ "$with_cluster" -eq 0 ]; then
   echo "setup: done. Run the tests with: npm test"
