@@ -143,7 +143,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
       original = context.listeners.originalDestination(socket, pod);
     } catch (cause) {
       context.logger.warn({ pod: pod.uid, err: describe(cause) }, 'no original destination; closing');
-      socket.destroy();
+      socket.resetAndDestroy();
       return;
     }
     const destination = { ip: normalizeIp(original.address), port: original.port };
@@ -151,14 +151,14 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
     const source = await waitForWorkload(context.state, podWorkloadUid(context.clusterId, pod), workloadWaitMs);
     if (source === undefined) {
       context.accessLog(formatAccessLogLine(connectionFailedRecord({ srcAddr: src, dstAddr: dst, reporter: 'source', error: 'unknown source workload' }), new Date()));
-      socket.destroy();
+      socket.resetAndDestroy();
       return;
     }
     const decision = routeOutbound(context.state, { source, originalDestination: destination, random });
     if (decision.kind === 'refused' || decision.kind === 'double-hbone') {
       const reason = decision.kind === 'refused' ? decision.reason : 'double HBONE (multi-network) is not supported';
       context.accessLog(formatAccessLogLine(connectionFailedRecord({ srcAddr: src, dstAddr: dst, reporter: 'source', error: reason }), new Date()));
-      socket.destroy();
+      socket.resetAndDestroy();
       return;
     }
     const id = randomUUID();
@@ -202,7 +202,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
         flag = 'CONNECT';
         const via = `${formatHostPort(decision.nextHop.host, decision.nextHop.port)} (${decision.authority})`;
         context.accessLog(formatAccessLogLine(connectionFailedRecord({ srcAddr: src, dstAddr: dst, reporter: 'source', error: `${describe(cause)} via ${via}` }), new Date()));
-        socket.destroy();
+        socket.resetAndDestroy();
       } finally {
         meter.close(flag);
       }
@@ -231,7 +231,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
     } catch (cause) {
       meter.close('CONNECT');
       context.accessLog(formatAccessLogLine(connectionFailedRecord({ srcAddr: src, dstAddr: dst, reporter: 'source', error: describe(cause) }), new Date()));
-      socket.destroy();
+      socket.resetAndDestroy();
     }
   };
 
@@ -333,13 +333,13 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
     try {
       original = context.listeners.originalDestination(socket, pod);
     } catch {
-      socket.destroy();
+      socket.resetAndDestroy();
       return;
     }
     const workload = await waitForWorkload(context.state, podWorkloadUid(context.clusterId, pod), workloadWaitMs);
     const target = decideInboundPlaintext(context.state, { localWorkload: workload, originalDestination: { ip: original.address, port: original.port } });
     if (!target.ok || workload === undefined) {
-      socket.destroy();
+      socket.resetAndDestroy();
       return;
     }
     const sourceWorkload = context.state.workloadByAddress('', normalizeIp(socket.remoteAddress ?? ''));
@@ -353,7 +353,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
         securityPolicy: 'unknown',
         responseFlags: flag,
       });
-    await deliver(pod, workload, connection, target.upstream, labelsFor, () => socket, () => socket.destroy(), src);
+    await deliver(pod, workload, connection, target.upstream, labelsFor, () => socket, () => socket.resetAndDestroy(), src);
   };
 
   /** Starts the pod's three listeners; the returned runtime stops them and cuts the pod's connections. */
