@@ -65,7 +65,7 @@ describe('meshctl local up / status / down', () => {
     const up = meshctl('local', 'up', '--nodes', '2', '--state-dir', dir);
     expect({ status: up.status, output: describeResult(up) }).toMatchObject({ status: 0 });
     expect(up.stdout).toMatch(/Weft local cluster wt[0-9a-f]{6} is up: 2 node\(s\)/);
-    expect(up.stdout).toContain('meshctl local down');
+    expect(up.stdout).toContain(`local down --state-dir ${dir}`);
 
     const state = readState(dir);
     expect(state.phase).toBe('up');

@@ -23,10 +23,11 @@ const HOUR = 3600;
 let plugged: PluggedCaFiles;
 let otherPlugged: PluggedCaFiles;
 
+// Two CAs with openssl: seconds on a busy machine.
 beforeAll(async () => {
   plugged = await withTempDir((dir) => makePluggedCa(dir));
   otherPlugged = await withTempDir((dir) => makePluggedCa(dir, 'Other Root'));
-});
+}, 60_000);
 
 function single(pem: string): string {
   const parsed = parsePemBundle(pem);
