@@ -9,12 +9,12 @@ import * as grpc from '@grpc/grpc-js';
 import { createCredentialCache, createHbonePool, createHboneServer, type InboundTunnel, type SocketFactory } from '@weft/hbone';
 import { formatSpiffeId, parseSpiffeId } from '@weft/identity';
 import { createMeshStore, type MeshStore } from '@weft/mesh-model';
+import { createCertificateManager, type CertificateManager } from '@weft/workload-certs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type pino from 'pino';
 
 import { buildConfigDump } from './admin';
 import { createAuthorizer, createConnectionRegistry } from './authz';
-import { createCertificateManager, type CertificateManager } from './certs/certificate-manager';
 import type { ZtunnelConfig } from './config';
 import { loopbackListeners, netnsListeners, type ListenerFactory } from './pods/pod-listeners';
 import { PodRegistry, type LocalPod } from './pods/pod-registry';

@@ -6,3 +6,5 @@ export * from './ads';
 export * from './certificate-service';
 export * from './mesh-resources';
 export * from './zds-codec';
+export * from './mesh-batch';
+export * from './call-headers';

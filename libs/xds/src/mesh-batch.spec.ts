@@ -1,5 +1,5 @@
 import { createMeshStore, type Service, type Workload } from '@weft/mesh-model';
-import type { AddressResource } from '@weft/xds';
+import type { AddressResource } from './address-adapter';
 
 import { addressBatch, authorizationBatch } from './mesh-batch';
 

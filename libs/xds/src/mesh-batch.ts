@@ -1,9 +1,10 @@
-// One decoded xDS response → one MeshStore batch (STYLE.md §4). Pure: it reads the current state only to tell which
-// kind an Address removal names, since a removal carries just the resource name (ztunnel's ProxyStateUpdater tries
-// the workload by uid, then the service by `<namespace>/<hostname>`).
+// One decoded xDS response → one MeshStore batch (STYLE.md §4), for every proxy that keeps a MeshStore. Pure: it
+// reads the current state only to tell which kind an Address removal names, since a removal carries just the
+// resource name (ztunnel's ProxyStateUpdater tries the workload by uid, then the service by `<namespace>/<hostname>`).
 
 import type { Authorization, MeshBatch, MeshState, Service, Workload } from '@weft/mesh-model';
-import { addressResourceName, type AddressResource, type DeltaUpdateBatch } from '@weft/xds';
+import { addressResourceName, type AddressResource } from './address-adapter';
+import type { DeltaUpdateBatch } from './delta-client-types';
 
 /** The lookups `addressBatch` needs. */
 export type AddressKindLookup = Pick<MeshState, 'workloadByUid' | 'serviceByKey'>;

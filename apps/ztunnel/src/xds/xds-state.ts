@@ -19,12 +19,14 @@ import {
   decodeAddressResource,
   decodeAuthorizationResource,
   type AddressResource,
-  type DeltaAdsLogger,
   type DeltaBackoff,
   type DeltaClientError,
   type DeltaClientTypeStatus,
+  addressBatch,
+  authorizationBatch,
+  fieldsFirstDeltaLogger,
+  xdsCallHeaders,
 } from '@weft/xds';
-import { addressBatch, authorizationBatch } from './mesh-batch';
 
 /** ztunnel `xds/client.rs`: reconnects start at 10 ms and double up to 15 s. */
 export const XDS_RECONNECT_BACKOFF: DeltaBackoff = Object.freeze({ initialMs: 10, maxMs: 15_000 });
@@ -119,9 +121,9 @@ export function createXdsState(options: XdsStateOptions): XdsState {
     address: options.address,
     credentials: options.credentials,
     node: { id: options.nodeId, metadata: options.nodeMetadata },
-    metadata: () => callHeaders(options),
+    metadata: () => xdsCallHeaders({ token: options.token(), ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }), ...(options.headers === undefined ? {} : { headers: options.headers }) }),
     backoff: options.backoff ?? XDS_RECONNECT_BACKOFF,
-    logger: deltaLogger(logger),
+    logger: fieldsFirstDeltaLogger(logger),
     ...(options.channelOptions === undefined ? {} : { channelOptions: options.channelOptions }),
     types: [
       {
@@ -173,23 +175,4 @@ function counts(update: { upserts: readonly unknown[]; removals: readonly unknow
   rejected: number;
 } {
   return { upserts: update.upserts.length, removals: update.removals.length, rejected: update.rejections.length };
-}
-
-/** `authorization: Bearer <token>`, `clusterid` and the XDS_HEADER_* extras, as ztunnel's AuthSource sends them. */
-function callHeaders(options: XdsStateOptions): Record<string, string> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.clusterId !== undefined && options.clusterId !== '') headers['clusterid'] = options.clusterId;
-  const token = options.token().trim();
-  if (token !== '') headers['authorization'] = `Bearer ${token}`;
-  return headers;
-}
-
-/** The libs take `(message, fields)`; the app's logger takes `(fields, message)`. */
-function deltaLogger(logger: XdsLogger): DeltaAdsLogger {
-  return {
-    debug: (message, fields) => logger.debug({ ...fields }, message),
-    info: (message, fields) => logger.info({ ...fields }, message),
-    warn: (message, fields) => logger.warn({ ...fields }, message),
-    error: (message, fields) => logger.error({ ...fields }, message),
-  };
 }

@@ -1,6 +1,7 @@
 // The certificate manager against a real mesh CA (@weft/identity) behind a real CreateCertificate gRPC service
-// (@weft/xds) on 127.0.0.1:0. The handler is a small stand-in for the controlplane's (apps may not import apps): it
-// checks ztunnel's bearer token and signs the impersonated identity; test modes make it fail, lie or hang.
+// (@weft/xds) on 127.0.0.1:0. The handler is a small stand-in for the controlplane's (libraries may not import apps):
+// it checks the bearer token, signs the impersonated identity for ztunnel's token and the token's own identity
+// without impersonation; test modes make it fail, lie or hang.
 
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 
@@ -17,6 +18,9 @@ const SLEEP = 'spiffe://cluster.local/ns/default/sa/sleep';
 const SLEEP_ID = { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'sleep' };
 const HTTPBIN = 'spiffe://cluster.local/ns/default/sa/httpbin';
 const TOKEN = 'ztunnel-node-a-token';
+const WAYPOINT = 'spiffe://cluster.local/ns/default/sa/waypoint';
+/** A service account token of the waypoint: it may not impersonate. */
+const WAYPOINT_TOKEN = 'waypoint-sa-token';
 
 type Mode = 'sign' | 'wrong-san' | 'unauthenticated' | 'hang';
 
@@ -43,14 +47,18 @@ async function startCa(ttlSeconds = 3600): Promise<TestCa> {
   addCertificateService(server, async (request, metadata) => {
     calls.push({ request, metadata });
     const mode = script.shift() ?? 'sign';
-    if (metadata.authorization !== `Bearer ${TOKEN}` || mode === 'unauthenticated') {
+    const nodeToken = metadata.authorization === `Bearer ${TOKEN}`;
+    const waypointToken = metadata.authorization === `Bearer ${WAYPOINT_TOKEN}`;
+    const impersonating = request.impersonatedIdentity !== undefined;
+    if (!(nodeToken || (waypointToken && !impersonating)) || mode === 'unauthenticated') {
       return { ok: false, grpcCode: 'UNAUTHENTICATED', message: 'request impersonation authentication failure' };
     }
     if (mode === 'hang') {
       await new Promise<void>((resolve) => hanging.push(resolve));
       return { ok: false, grpcCode: 'INTERNAL', message: 'released' };
     }
-    const wanted = mode === 'wrong-san' ? HTTPBIN : (request.impersonatedIdentity ?? '');
+    const own = waypointToken ? WAYPOINT : '';
+    const wanted = mode === 'wrong-san' ? HTTPBIN : (request.impersonatedIdentity ?? own);
     const identity = parseSpiffeId(wanted);
     if (!identity.ok) return { ok: false, grpcCode: 'INVALID_ARGUMENT', message: identity.error.message };
     const signed = await ca.sign({ csrPem: request.csr, identity: identity.value, ttlSeconds: request.validityDurationSeconds });
@@ -236,6 +244,52 @@ describe('CertificateManager (real CA over gRPC on 127.0.0.1:0)', () => {
     expect((await rejection(waiting)).code).toBe('ERR_CERT_FORGOTTEN');
     expect(await forgotten).toEqual({ kind: 'forgotten', identity: SLEEP_ID, spiffeId: SLEEP });
     expect(m.snapshot()).toEqual([]);
+  });
+
+  it('impersonate: false asks for the token\'s own identity without ImpersonatedIdentity, with the same checks', async () => {
+    ca = await startCa(4);
+    const m = start(ca.port, { token: () => WAYPOINT_TOKEN, impersonate: false });
+    const cert = await m.get(WAYPOINT);
+
+    expect(ca.calls[0]?.request).toEqual({ csr: expect.stringContaining('BEGIN CERTIFICATE REQUEST'), validityDurationSeconds: 86400 });
+    expect(ca.calls[0]?.request).not.toHaveProperty('impersonatedIdentity');
+    expect(ca.calls[0]?.metadata).toEqual({ authorization: `Bearer ${WAYPOINT_TOKEN}`, clusterId: 'Kubernetes' });
+    expect(new X509Certificate(cert.certChainPem[0] ?? '').subjectAltName).toBe(`URI:${WAYPOINT}`);
+    expect(m.snapshot().map((row) => [row.identity, row.state])).toEqual([[WAYPOINT, 'Available']]);
+    // Renewed without impersonation too.
+    const rotated = await nextChange(m, 'rotated');
+    expect(rotated.spiffeId).toBe(WAYPOINT);
+    expect(ca.calls[1]?.request).not.toHaveProperty('impersonatedIdentity');
+  }, 10_000);
+
+  it('impersonate: false cannot obtain another identity than the token\'s: ERR_CERT_SAN_MISMATCH', async () => {
+    ca = await startCa();
+    const m = start(ca.port, { token: () => WAYPOINT_TOKEN, impersonate: false });
+    const error = await rejection(m.get(SLEEP, { timeoutMs: 300 }));
+    expect(error.code).toBe('ERR_CERT_FETCH_TIMEOUT');
+    expect(error.cause?.code).toBe('ERR_CERT_SAN_MISMATCH');
+    expect(ca.calls[0]?.request.impersonatedIdentity).toBeUndefined();
+  });
+
+  it('impersonate: false with a refused token fails with a token hint, not an impersonation one', async () => {
+    ca = await startCa();
+    ca.script.push('unauthenticated');
+    const m = start(ca.port, { token: () => WAYPOINT_TOKEN, impersonate: false });
+    m.prefetch(WAYPOINT);
+    await waitFor(() => m.snapshot()[0]?.state.startsWith('Unavailable: ') === true);
+    const state = m.snapshot()[0]?.state ?? '';
+    expect(state).toContain('the CA refused the token;');
+    expect(state).not.toContain('CA_TRUSTED_NODE_ACCOUNTS');
+    expect(state).toContain(WAYPOINT);
+  });
+
+  it('a waypoint in manifest mode impersonates its own identity under the node token (the default)', async () => {
+    ca = await startCa();
+    const m = start(ca.port);
+    const cert = await m.get(WAYPOINT);
+    expect(ca.calls[0]?.request.impersonatedIdentity).toBe(WAYPOINT);
+    expect(ca.calls[0]?.metadata.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(cert.spiffeId).toBe(WAYPOINT);
   });
 
   it('close() cancels CA calls in flight, retry timers and waiters, leaving no timer behind', async () => {

@@ -62,7 +62,8 @@ export async function checkCertificateResponse(
     const error = new CertificateError(
       'ERR_CERT_SAN_MISMATCH',
       `CA issued a certificate with URI SANs ${got} for a request for ${identity}`,
-      'the CA must sign exactly the ImpersonatedIdentity it authorised; check the controlplane version and CA_ADDRESS',
+      'the CA must sign exactly the ImpersonatedIdentity it authorised (without one, the token\'s own identity, so a token '
+        + 'of another service account gives this); check the token, the controlplane version and CA_ADDRESS',
     );
     return { ok: false, error };
   }

@@ -1,6 +1,7 @@
 // One certificate fetch for one identity (reference §3.2–3.4): a fresh ECDSA P-256 key and CSR, CreateCertificate
-// with `ImpersonatedIdentity` under ztunnel's own bearer token, and the response checks. Every failure is a typed
-// CertificateError; retrying is the manager's business.
+// under the caller's own bearer token — with `ImpersonatedIdentity` (ztunnel for its pods, a waypoint under its
+// node's bootstrap token) or without (a waypoint under its own service account token) — and the response checks.
+// Every failure is a typed CertificateError; retrying is the manager's business.
 
 import * as grpc from '@grpc/grpc-js';
 import { createCsr, exportPrivateKeyPem, generateKeyPair, renewalTime, type Identity } from '@weft/identity';
@@ -12,10 +13,15 @@ import type { WorkloadCertificate } from './workload-certificate';
 
 export interface FetchContext {
   readonly ca: Pick<CaClient, 'createCertificate'>;
-  /** ztunnel's own token; read on every fetch so a rotated projected token is used. Empty sends none. */
+  /** The caller's own token; read on every fetch so a rotated projected token is used. Empty sends none. */
   readonly token: () => string;
   readonly clusterId: string | undefined;
   readonly ttlSeconds: number;
+  /**
+   * Send the identity asked for as `ImpersonatedIdentity`. Without it the CA signs the token's own identity, which
+   * must then be the one asked for (the SAN check fails otherwise).
+   */
+  readonly impersonate: boolean;
 }
 
 /** Fetches and checks a certificate for `id` (the SPIFFE form of `identity`); rejects with a CertificateError. */
@@ -41,14 +47,18 @@ export async function fetchCertificate(context: FetchContext, id: string, identi
   try {
     chain = await context.ca.createCertificate(
       // ImpersonatedIdentity travels in the request body, not as a header (reference §3.2).
-      { csr, validityDurationSeconds: context.ttlSeconds, impersonatedIdentity: id },
+      {
+        csr,
+        validityDurationSeconds: context.ttlSeconds,
+        ...(context.impersonate ? { impersonatedIdentity: id } : {}),
+      },
       {
         ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
         ...(context.clusterId === undefined || context.clusterId === '' ? {} : { clusterId: context.clusterId }),
       },
     );
   } catch (err) {
-    throw fetchError(id, err);
+    throw fetchError(id, err, context.impersonate);
   }
   const checked = await checkCertificateResponse(id, chain, new Date());
   if (!checked.ok) throw checked.error;
@@ -70,15 +80,17 @@ export async function fetchCertificate(context: FetchContext, id: string, identi
 }
 
 /** The one mapping from a failed CreateCertificate call to a typed error, with the hint an operator needs. */
-function fetchError(id: string, err: unknown): CertificateError {
+function fetchError(id: string, err: unknown, impersonate: boolean): CertificateError {
   const status = err as Partial<grpc.StatusObject> | undefined;
   const code = typeof status?.code === 'number' ? status.code : undefined;
   const details = typeof status?.details === 'string' ? status.details : errorText(err);
   let hint: string | undefined;
-  if (code === grpc.status.UNAUTHENTICATED) {
+  if (code === grpc.status.UNAUTHENTICATED && impersonate) {
     // istiod's node authorizer is eventually consistent with pod scheduling (reference §3.3): retrying is right.
     hint = 'the CA refused the token or the impersonation; it clears once the pod is known on this node, '
       + 'otherwise check the token audience and CA_TRUSTED_NODE_ACCOUNTS';
+  } else if (code === grpc.status.UNAUTHENTICATED) {
+    hint = 'the CA refused the token; check the token audience and that it belongs to the service account of ' + id;
   } else if (code === grpc.status.UNAVAILABLE) {
     hint = 'the CA is unreachable; check CA_ADDRESS and that the controlplane is running';
   } else if (code === grpc.status.DEADLINE_EXCEEDED) {

@@ -1,11 +1,11 @@
-// The typed errors of ztunnel's workload certificates. Codes are stable: the HBONE layer maps them to connection
-// outcomes and operators grep for them; never match on `message`.
+// The typed errors of workload certificates (ztunnel's, and a waypoint's own). Codes are stable: the HBONE layer
+// maps them to connection outcomes and operators grep for them; never match on `message`.
 
 /**
  * - `ERR_CERT_IDENTITY_INVALID`: the identity asked for is not `spiffe://<td>/ns/<ns>/sa/<sa>`.
  * - `ERR_CERT_FETCH_TIMEOUT`: `get` waited its whole timeout without a usable certificate.
  * - `ERR_CERT_FETCH_FAILED`: the CreateCertificate call failed (`grpcCode` says how).
- * - `ERR_CERT_TOKEN_UNAVAILABLE`: ztunnel's own bearer token could not be read.
+ * - `ERR_CERT_TOKEN_UNAVAILABLE`: the caller's own bearer token could not be read.
  * - `ERR_CERT_CSR_FAILED`: the key pair or CSR could not be generated.
  * - `ERR_CERT_SAN_MISMATCH`: the CA returned a leaf for another identity than the one asked for.
  * - `ERR_CERT_CHAIN_INVALID`: the response is malformed or its chain does not verify to the returned root.

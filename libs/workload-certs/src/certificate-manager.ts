@@ -1,6 +1,7 @@
 // ztunnel's SecretManager (reference §3.4): one workload certificate per identity of a local workload, fetched by
 // impersonation with a fresh P-256 key and CSR, renewed at half-life, retried with per-identity backoff, and
 // announced on every change so the HBONE layer rebuilds its TLS context. Every timer and CA call is owned here.
+// A waypoint uses the same manager for its single identity, with or without impersonation (`impersonate`).
 
 import type * as grpc from '@grpc/grpc-js';
 import { createBackoff, parseSpiffeId, type BackoffOptions, type Identity } from '@weft/identity';
@@ -29,8 +30,15 @@ export interface CertificateManagerOptions {
   readonly caAddress: string;
   readonly credentials: grpc.ChannelCredentials;
   readonly channelOptions?: grpc.ChannelOptions;
-  /** ztunnel's own projected token, read again for every call; empty sends no authorization header. */
+  /** The caller's own bearer token, read again for every call; empty sends no authorization header. */
   readonly token: () => string;
+  /**
+   * Whether requests carry the asked-for identity as `ImpersonatedIdentity`; default true. ztunnel (its pods'
+   * identities under its node token) and a waypoint in manifest mode (its own identity under the node's bootstrap
+   * token) impersonate; a waypoint in Kubernetes mode asks under its own service account token with `false`, and then
+   * only the token's own identity can be issued (any other fails ERR_CERT_SAN_MISMATCH).
+   */
+  readonly impersonate?: boolean;
   /** Sent as `clusterid` (reference §3.2). */
   readonly clusterId?: string;
   /** `CA_HEADER_<NAME>` extras, lowercase names. */
@@ -108,7 +116,13 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     ...(options.headers === undefined ? {} : { headers: options.headers }),
     ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
   });
-  const fetchContext: FetchContext = { ca, token: options.token, clusterId: options.clusterId, ttlSeconds };
+  const fetchContext: FetchContext = {
+    ca,
+    token: options.token,
+    clusterId: options.clusterId,
+    ttlSeconds,
+    impersonate: options.impersonate ?? true,
+  };
   const entries = new Map<string, Entry>();
   const listeners = new Set<(change: CertificateChange) => void>();
   let closed = false;
