@@ -1,6 +1,10 @@
 // DestinationRule → TrafficPolicy and Subsets, which rule applies to a bound service, and the port protocols of the
 // WaypointService (Istio's appProtocol / port-name rules).
-import { codes, httpService, istioObject, translateL7, waypointService } from '../test/translation/l7-harness';
+import type { KubeObject } from './kube-object';
+import { pod, service } from '../test/translation/kube-builders';
+import { codes, enrolledMesh, httpService, istioObject, translateL7, waypointService } from '../test/translation/l7-harness';
+import { translateMesh } from './translate-mesh';
+import { subsetWorkloadUids } from './translate-l7-destination-rule';
 import { waypointProtocolOf } from './translate-l7-ports';
 
 function policyOf(spec: Record<string, unknown>, objects = [httpService('reviews')]) {
@@ -55,8 +59,8 @@ describe('traffic policy', () => {
   it('keeps subsets with their labels and policies', () => {
     const { service } = policyOf({ subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } }] });
     expect(service.subsets).toEqual([
-      { name: 'v1', labels: { version: 'v1' } },
-      { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { kind: 'simple', simple: 'RANDOM' }, portLevel: [] } },
+      { name: 'v1', labels: { version: 'v1' }, workloadUids: [] },
+      { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { kind: 'simple', simple: 'RANDOM' }, portLevel: [] }, workloadUids: [] },
     ]);
     expect(service.trafficPolicy).toBeUndefined();
   });
@@ -75,6 +79,77 @@ describe('traffic policy', () => {
       'DestinationRule default/reviews spec.trafficPolicy.loadBalancer.localityLbSetting WARN_L7_DR_FIELD_IGNORED',
       'DestinationRule default/reviews spec.trafficPolicy.tls WARN_L7_DR_FIELD_IGNORED',
     ]);
+  });
+});
+
+describe('subset membership (workloadUids)', () => {
+  const ports = [{ name: 'http', port: 80 }];
+  const reviews = service('reviews', { clusterIP: '10.96.0.1', selector: { app: 'reviews' }, ports });
+  const v2 = istioObject('DestinationRule', 'reviews', { host: 'reviews', subsets: [{ name: 'v2', labels: { version: 'v2' } }] });
+  const uidsOf = (objects: readonly KubeObject[], name = 'v2'): readonly string[] | undefined =>
+    waypointService(translateL7(objects), 'reviews').subsets.find((s) => s.name === name)?.workloadUids;
+
+  it.each<[string, KubeObject, string[]]>([
+    ['pod labels contain the subset labels (and more)', pod('r-v2', { labels: { app: 'reviews', version: 'v2', team: 'x' } }), ['Kubernetes//Pod/default/r-v2']],
+    ['pod labels differ in value', pod('r-v1', { labels: { app: 'reviews', version: 'v1' } }), []],
+    ['pod lacks the subset label', pod('r', { labels: { app: 'reviews' } }), []],
+    ['pod in another namespace', pod('r-v2', { namespace: 'other', labels: { app: 'reviews', version: 'v2' } }), []],
+    ['pod not selected by the service', pod('ratings-v2', { labels: { app: 'ratings', version: 'v2' } }), []],
+    ['terminal pod (no Workload is published)', pod('r-v2', { labels: { app: 'reviews', version: 'v2' } }, { phase: 'Succeeded' }), []],
+    ['pod without an IP (no Workload is published)', pod('r-v2', { labels: { app: 'reviews', version: 'v2' } }, { ip: null }), []],
+  ])('%s', (_, p, expected) => {
+    expect(uidsOf([reviews, v2, p])).toEqual(expected);
+  });
+
+  it('lists the uids sorted, exactly as the published Workloads', () => {
+    const pods = ['r-c', 'r-a', 'r-b'].map((name, i) => pod(name, { labels: { app: 'reviews', version: 'v2' } }, { ip: `10.0.0.${i + 10}` }));
+    const objects = [reviews, v2, ...pods];
+    expect(uidsOf(objects)).toEqual(['Kubernetes//Pod/default/r-a', 'Kubernetes//Pod/default/r-b', 'Kubernetes//Pod/default/r-c']);
+    const published = translateMesh({ objects: [...enrolledMesh(), ...objects] }).workloads.map((w) => w.uid);
+    expect(published).toEqual(expect.arrayContaining(uidsOf(objects) ?? ['missing']));
+  });
+
+  it('a subset without labels has every endpoint of the service', () => {
+    const all = istioObject('DestinationRule', 'reviews', { host: 'reviews', subsets: [{ name: 'all' }] });
+    const objects = [reviews, all, pod('r-1', { labels: { app: 'reviews' } }, { ip: '10.0.0.11' }), pod('x', { labels: { app: 'other' } }, { ip: '10.0.0.12' })];
+    expect(uidsOf(objects, 'all')).toEqual(['Kubernetes//Pod/default/r-1']);
+  });
+
+  it('a selector-less Service has the pods its EndpointSlices target', () => {
+    const manual = service('reviews', { clusterIP: '10.96.0.1', ports });
+    const slice: KubeObject = {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'reviews-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'reviews' } },
+      endpoints: [{ addresses: ['10.0.0.11'], targetRef: { kind: 'Pod', name: 'r-in', namespace: 'default' } }],
+    };
+    const objects = [manual, v2, slice, pod('r-in', { labels: { version: 'v2' } }, { ip: '10.0.0.11' }), pod('r-out', { labels: { version: 'v2' } }, { ip: '10.0.0.12' })];
+    expect(uidsOf(objects)).toEqual(['Kubernetes//Pod/default/r-in']);
+  });
+
+  it('a ServiceEntry has the pods its workloadSelector matches', () => {
+    const se = istioObject('ServiceEntry', 'reviews-se', {
+      hosts: ['reviews.example.com'],
+      addresses: ['240.240.0.1'],
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+      resolution: 'STATIC',
+      workloadSelector: { labels: { app: 'reviews' } },
+    });
+    const dr = istioObject('DestinationRule', 'reviews-se', { host: 'reviews.example.com', subsets: [{ name: 'v2', labels: { version: 'v2' } }] });
+    const objects = [se, dr, pod('r-v2', { labels: { app: 'reviews', version: 'v2' } }, { ip: '10.0.0.11' }), pod('o-v2', { labels: { app: 'other', version: 'v2' } }, { ip: '10.0.0.12' })];
+    const entry = translateL7(objects).waypointServices.find((w) => w.hostname === 'reviews.example.com');
+    expect(entry?.subsets).toEqual([{ name: 'v2', labels: { version: 'v2' }, workloadUids: ['Kubernetes//Pod/default/r-v2'] }]);
+  });
+
+  it('subsetWorkloadUids keeps each uid once, sorted', () => {
+    const endpoints = [
+      { uid: 'c//Pod/ns/b', labels: { v: '2' } },
+      { uid: 'c//Pod/ns/a', labels: { v: '2' } },
+      { uid: 'c//Pod/ns/b', labels: { v: '2' } },
+      { uid: 'c//Pod/ns/z', labels: { v: '1' } },
+    ];
+    expect(subsetWorkloadUids({ v: '2' }, endpoints)).toEqual(['c//Pod/ns/a', 'c//Pod/ns/b']);
+    expect(subsetWorkloadUids({}, endpoints)).toEqual(['c//Pod/ns/a', 'c//Pod/ns/b', 'c//Pod/ns/z']);
   });
 });
 

@@ -6,7 +6,7 @@ import type { ConnectionPool, ConsistentHashKey, LoadBalancer, LoadBalancerSimpl
 
 import type { KubeObject } from './kube-object';
 import { compact, durationMs, type L7Messages } from './translate-l7-common';
-import { asArray, asNumber, asRecord, asString, asStringMap, type PlainRecord } from './translate-types';
+import { asArray, asNumber, asRecord, asString, asStringMap, compareStrings, selectorMatches, type PlainRecord } from './translate-types';
 
 const SIMPLE: Readonly<Record<string, LoadBalancerSimple>> = {
   UNSPECIFIED: 'LEAST_REQUEST',
@@ -23,7 +23,20 @@ export interface DestinationRuleTranslation {
   readonly subsets: readonly Subset[];
 }
 
-export function translateDestinationRule(dr: KubeObject, messages: L7Messages): DestinationRuleTranslation {
+/** One endpoint of the service: its WDS Workload uid and the labels subsets select it by. */
+export interface SubsetEndpoint {
+  readonly uid: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The uids of the endpoints whose labels contain all of the subset's (all of them for empty labels), sorted. */
+export function subsetWorkloadUids(labels: Readonly<Record<string, string>>, endpoints: readonly SubsetEndpoint[]): string[] {
+  const uids = new Set(endpoints.filter((e) => selectorMatches(labels, e.labels)).map((e) => e.uid));
+  return [...uids].sort(compareStrings);
+}
+
+/** `endpoints` are the service's: each subset lists the uids of those its labels select. */
+export function translateDestinationRule(dr: KubeObject, messages: L7Messages, endpoints: readonly SubsetEndpoint[]): DestinationRuleTranslation {
   const spec = asRecord(dr.spec) ?? {};
   const trafficPolicy = convertPolicy(dr, asRecord(spec['trafficPolicy']), 'spec.trafficPolicy', messages, true);
   const subsets: Subset[] = [];
@@ -34,7 +47,8 @@ export function translateDestinationRule(dr: KubeObject, messages: L7Messages): 
     if (s === undefined || name === '' || names.has(name)) return;
     names.add(name);
     const policy = convertPolicy(dr, asRecord(s['trafficPolicy']), `spec.subsets[${i}].trafficPolicy`, messages, true);
-    subsets.push(compact<Subset>({ name, labels: asStringMap(s['labels']), trafficPolicy: policy }));
+    const labels = asStringMap(s['labels']);
+    subsets.push(compact<Subset>({ name, labels, trafficPolicy: policy, workloadUids: subsetWorkloadUids(labels, endpoints) }));
   });
   return compact<DestinationRuleTranslation>({ trafficPolicy, subsets });
 }

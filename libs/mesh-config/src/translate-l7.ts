@@ -15,11 +15,12 @@ import {
   type L7Context,
   type L7Messages,
 } from './translate-l7-common';
-import { translateDestinationRule } from './translate-l7-destination-rule';
+import { translateDestinationRule, type SubsetEndpoint } from './translate-l7-destination-rule';
 import { httpRouteRules, routeParents, type AttachedRoute } from './translate-l7-http-route';
 import { kubernetesServicePorts, portsFromMapping, serviceEntryPorts } from './translate-l7-ports';
 import { virtualServiceRoutes, type RouteTarget } from './translate-l7-virtual-service';
 import { asArray, asRecord, asString, compareStrings, type WaypointInfo } from './translate-types';
+import { endpointPodsOf, podWorkloadUid } from './translate-workloads';
 
 /** An object that selects a host, ranked: exact hosts before wildcards, then oldest first. */
 interface HostCandidate {
@@ -143,6 +144,19 @@ function routesFor(service: Service, source: KubeObject | undefined, waypointNam
   return { httpRoutes: virtualServiceRoutes(chosen, target), routeSource: objectRef(chosen) };
 }
 
+/**
+ * The service's endpoints as the waypoint sees them in WDS, with the pod labels subsets select by: the pods whose
+ * Workload lists the Service (ServiceEntry inline endpoints are not pods and are not resolved).
+ */
+function subsetEndpointsOf(source: KubeObject | undefined, context: L7Context): SubsetEndpoint[] {
+  if (source === undefined) return [];
+  const pods = endpointPodsOf(source, { pods: objectsOf(context, 'Pod'), endpointSlices: objectsOf(context, 'EndpointSlice') });
+  return pods.map((pod) => ({
+    uid: podWorkloadUid(context.settings.clusterId, pod.metadata.namespace ?? '', pod.metadata.name),
+    labels: pod.metadata.labels ?? {},
+  }));
+}
+
 export function translateWaypointService(
   service: Service,
   waypoints: readonly WaypointInfo[],
@@ -164,7 +178,7 @@ export function translateWaypointService(
     const text = `${dr === undefined ? '' : objectRef(dr)} also applies to ${service.hostname} and takes precedence (most specific host, then the oldest); this DestinationRule is not applied to it`;
     messages.warn(other, 'WARN_L7_DR_CONFLICT', text, 'spec.host');
   }
-  const policy = dr === undefined ? { subsets: [] } : translateDestinationRule(dr, messages);
+  const policy = dr === undefined ? { subsets: [] } : translateDestinationRule(dr, messages, subsetEndpointsOf(source, context));
   return compact<WaypointService>({
     hostname: service.hostname,
     namespace: service.namespace,

@@ -83,6 +83,38 @@ export function servicesForPod(pod: KubeObject, inventory: MeshInventory): KubeO
   });
 }
 
+/** The WDS uid of a pod's Workload, `<cluster>//Pod/<namespace>/<name>` (istiod's `WorkloadUID`). */
+export function podWorkloadUid(clusterId: string, namespace: string, name: string): string {
+  return `${clusterId}//Pod/${namespace}/${name}`;
+}
+
+/** Whether translatePod sends a Workload for the pod: terminal pods and pods without an IP get none. */
+export function publishesWorkload(pod: KubeObject): boolean {
+  return !isTerminal(pod) && podAddresses(pod).length > 0;
+}
+
+/**
+ * The pods whose Workload lists a Service among its `services` (the inverse of `servicesForPod` and
+ * `serviceEntryPortsForPod`), among the published pods of its namespace. A Kubernetes Service with a non-empty
+ * selector: the pods it selects; without one: those its EndpointSlices `targetRef`. A ServiceEntry: the pods its
+ * non-empty `workloadSelector` matches.
+ */
+export function endpointPodsOf(source: KubeObject, inventory: Pick<MeshInventory, 'pods' | 'endpointSlices'>): KubeObject[] {
+  const namespace = source.metadata.namespace;
+  const candidates = inventory.pods.filter((pod) => pod.metadata.namespace === namespace && publishesWorkload(pod));
+  const spec = asRecord(source.spec);
+  const selector = asStringMap(source.kind === 'ServiceEntry' ? asRecord(spec?.['workloadSelector'])?.['labels'] : spec?.['selector']);
+  if (Object.keys(selector).length > 0) return candidates.filter((pod) => selectorMatches(selector, pod.metadata.labels ?? {}));
+  if (source.kind !== 'Service') return [];
+  const targeted = new Set<string>();
+  for (const slice of inventory.endpointSlices) {
+    if (slice.metadata.namespace !== namespace) continue;
+    const targets = endpointSliceTargets(slice);
+    if (targets.service === source.metadata.name) for (const name of targets.pods) targeted.add(name);
+  }
+  return candidates.filter((pod) => targeted.has(pod.metadata.name));
+}
+
 export interface WorkloadContext {
   readonly inventory: MeshInventory;
   readonly waypoints: WaypointIndex;
@@ -102,7 +134,7 @@ export interface WorkloadTranslation {
 export function translatePod(pod: KubeObject, context: WorkloadContext): WorkloadTranslation {
   const { inventory, settings } = context;
   const addresses = podAddresses(pod);
-  if (isTerminal(pod) || addresses.length === 0) return { messages: [] };
+  if (!publishesWorkload(pod)) return { messages: [] };
   const namespace = pod.metadata.namespace ?? '';
   const labels = pod.metadata.labels ?? {};
   const spec = asRecord(pod.spec);
@@ -125,7 +157,7 @@ export function translatePod(pod: KubeObject, context: WorkloadContext): Workloa
   const binding = labels[GATEWAY_NAME_LABEL] !== undefined ? { messages: [] } : bindWaypoint(pod, 'workload', context.waypoints, inventory);
 
   const workload: Workload = {
-    uid: `${settings.clusterId}//Pod/${namespace}/${pod.metadata.name}`,
+    uid: podWorkloadUid(settings.clusterId, namespace, pod.metadata.name),
     name: pod.metadata.name,
     namespace,
     addresses,

@@ -81,4 +81,9 @@ export interface Subset {
   readonly labels: Readonly<Record<string, string>>;
   /** Overrides the service's policy for this subset. */
   readonly trafficPolicy?: TrafficPolicy;
+  /**
+   * WDS Workload uids (`<cluster>//Pod/<ns>/<name>`) of the service's endpoints whose pod labels contain all of
+   * `labels`, resolved by the controlplane because WDS Workloads carry no labels. Sorted.
+   */
+  readonly workloadUids: readonly string[];
 }

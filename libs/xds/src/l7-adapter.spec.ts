@@ -134,6 +134,8 @@ describe('WaypointService rejections', () => {
     ['a subset without name', { subsets: [{ name: '' }] }, 'waypoint_service.subsets[0].name'],
     ['a duplicate subset', { subsets: [{ name: 'v1' }, { name: 'v1' }] }, 'waypoint_service.subsets[1].name'],
     ['a bad subset policy', { subsets: [{ name: 'v1', trafficPolicy: { loadBalancer: {} } }] }, 'waypoint_service.subsets[0].traffic_policy.load_balancer.policy'],
+    ['an empty subset workload uid', { subsets: [{ name: 'v1', workloadUids: ['Kubernetes//Pod/default/a', ''] }] }, 'waypoint_service.subsets[0].workload_uids[1]'],
+    ['a subset workload uid listed twice', { subsets: [{ name: 'v1', workloadUids: ['Kubernetes//Pod/default/a', 'Kubernetes//Pod/default/a'] }] }, 'waypoint_service.subsets[0].workload_uids[1]'],
     ['an empty hostname', { hostname: '' }, 'waypoint_service.hostname'],
   ])('%s', (_, partial, field) => {
     const rejection = rejectService(partial);

@@ -211,10 +211,17 @@ export function decodeSubsets(wire: readonly WireSubset[], path: string): Subset
     const name = nonEmpty(s.name, `${field}.name`, 'subset name');
     if (names.has(name)) invalid(`${field}.name`, `duplicate subset name ${JSON.stringify(name)}`);
     names.add(name);
+    const uids = new Set<string>();
+    s.workloadUids.forEach((uid, j) => {
+      nonEmpty(uid, `${field}.workload_uids[${j}]`, 'workload uid');
+      if (uids.has(uid)) invalid(`${field}.workload_uids[${j}]`, `duplicate workload uid ${JSON.stringify(uid)}`);
+      uids.add(uid);
+    });
     return compact<Subset>({
       name,
       labels: { ...s.labels },
       trafficPolicy: s.trafficPolicy === undefined ? undefined : decodeTrafficPolicy(s.trafficPolicy, `${field}.traffic_policy`),
+      workloadUids: [...s.workloadUids],
     });
   });
 }
@@ -224,5 +231,6 @@ export function encodeSubset(s: Subset, path: string): WireSubset {
     name: s.name,
     labels: { ...s.labels },
     trafficPolicy: s.trafficPolicy === undefined ? undefined : encodeTrafficPolicy(s.trafficPolicy, `${path}.traffic_policy`),
+    workloadUids: [...s.workloadUids],
   };
 }

@@ -1,6 +1,7 @@
 // The waypoint's view: a Service bound to a waypoint gets a WaypointService with its VirtualService routes and
 // DestinationRule subsets, a targetRef'd AuthorizationPolicy becomes an L7Authorization, and a change to the split
-// reaches a waypoint subscriber as one upsert.
+// reaches a waypoint subscriber as one upsert. Subsets list the WDS uids of the pods whose labels match them, so a
+// pod appearing or changing labels re-pushes the WaypointService.
 
 import * as grpc from '@grpc/grpc-js';
 import type { L7Authorization, WaypointService } from '@weft/mesh-model';
@@ -13,11 +14,14 @@ import {
   type DeltaAdsClient,
 } from '@weft/xds';
 
-import { Harness, authorizationPolicy, namespace, service } from './harness';
+import { Harness, authorizationPolicy, namespace, pod, service } from './harness';
 
 jest.setTimeout(30_000);
 
 const REVIEWS = 'reviews.default.svc.cluster.local';
+const uid = (name: string): string => `Kubernetes//Pod/default/${name}`;
+const reviewsPod = (name: string, ip: string, version: string): object =>
+  pod('default', name, { ip, labels: { app: 'reviews', version }, redirected: true });
 
 const gateway = {
   apiVersion: 'gateway.networking.k8s.io/v1',
@@ -79,6 +83,7 @@ describe('waypoint L7 resources over Delta ADS', () => {
         }),
       ],
       'routes.yaml': [virtualService(90, 10)],
+      'pods.yaml': [reviewsPod('reviews-v1-0', '10.244.0.10', 'v1')],
     });
     client = createDeltaAdsClient<[WaypointService, L7Authorization]>({
       address: `127.0.0.1:${harness.controlplane.ports.xdsPlaintext}`,
@@ -118,7 +123,10 @@ describe('waypoint L7 resources over Delta ADS', () => {
     const reviews = services.get(`default/${REVIEWS}`);
     expect(reviews?.routeSource).toBe('VirtualService default/reviews');
     expect(reviews?.trafficPolicySource).toBe('DestinationRule default/reviews');
-    expect(reviews?.subsets.map((s) => s.name)).toEqual(['v1', 'v2']);
+    expect(reviews?.subsets.map((s) => [s.name, s.workloadUids])).toEqual([
+      ['v1', [uid('reviews-v1-0')]],
+      ['v2', []],
+    ]);
     const route = reviews?.httpRoutes[0];
     expect(route?.action).toEqual({
       kind: 'forward',
@@ -131,14 +139,34 @@ describe('waypoint L7 resources over Delta ADS', () => {
     expect([...policies.keys()]).toEqual(['default/reviews-get-only']);
   });
 
-  it('a new split reaches the waypoint as one upsert of that service', async () => {
+  /** Writes a file, then returns the WaypointService upserts it caused (after a quiet period for stragglers). */
+  async function upsertsAfter(file: string, objects: readonly object[]): Promise<string[]> {
     const before = upserts.length;
-    await harness.write('routes.yaml', [virtualService(50, 50)]);
+    await harness.write(file, objects);
     const deadline = Date.now() + 10_000;
     while (upserts.length === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(upserts.slice(before)).toEqual([`default/${REVIEWS}`]);
+    return upserts.slice(before);
+  }
+
+  const subsetUids = (): Record<string, readonly string[]> =>
+    Object.fromEntries((services.get(`default/${REVIEWS}`)?.subsets ?? []).map((s) => [s.name, s.workloadUids]));
+
+  it('a new split reaches the waypoint as one upsert of that service', async () => {
+    expect(await upsertsAfter('routes.yaml', [virtualService(50, 50)])).toEqual([`default/${REVIEWS}`]);
     const action = services.get(`default/${REVIEWS}`)?.httpRoutes[0]?.action;
     expect(action?.kind === 'forward' ? action.destinations.map((d) => d.weight) : []).toEqual([50, 50]);
+  });
+
+  it('a pod labelled version=v2 appearing re-pushes the service with its uid in the v2 subset', async () => {
+    const pods = [reviewsPod('reviews-v1-0', '10.244.0.10', 'v1'), reviewsPod('reviews-v2-0', '10.244.0.11', 'v2')];
+    expect(await upsertsAfter('pods.yaml', pods)).toEqual([`default/${REVIEWS}`]);
+    expect(subsetUids()).toEqual({ v1: [uid('reviews-v1-0')], v2: [uid('reviews-v2-0')] });
+  });
+
+  it('a pod label change moves the pod between subsets in one upsert', async () => {
+    const pods = [reviewsPod('reviews-v1-0', '10.244.0.10', 'v1'), reviewsPod('reviews-v2-0', '10.244.0.11', 'v1')];
+    expect(await upsertsAfter('pods.yaml', pods)).toEqual([`default/${REVIEWS}`]);
+    expect(subsetUids()).toEqual({ v1: [uid('reviews-v1-0'), uid('reviews-v2-0')], v2: [] });
   });
 });

@@ -141,7 +141,15 @@ export interface Subset {
   /** Endpoints whose pod labels contain all of these belong to the subset. */
   labels: { [key: string]: string };
   /** Overrides the service's policy for this subset; unset parts inherit it. */
-  trafficPolicy?: TrafficPolicy | undefined;
+  trafficPolicy?:
+    | TrafficPolicy
+    | undefined;
+  /**
+   * The WDS Workload uids (`<cluster>//Pod/<ns>/<name>`) of the service's endpoints whose pod labels contain all
+   * of `labels`, computed by the controlplane: WDS Workloads carry no labels, so a waypoint cannot tell on its own
+   * which endpoints belong to the subset. Sorted; empty when no endpoint matches.
+   */
+  workloadUids: string[];
 }
 
 export interface Subset_LabelsEntry {
@@ -1076,7 +1084,7 @@ export const OutlierDetection: MessageFns<OutlierDetection> = {
 };
 
 function createBaseSubset(): Subset {
-  return { name: "", labels: {}, trafficPolicy: undefined };
+  return { name: "", labels: {}, trafficPolicy: undefined, workloadUids: [] };
 }
 
 export const Subset: MessageFns<Subset> = {
@@ -1089,6 +1097,9 @@ export const Subset: MessageFns<Subset> = {
     });
     if (message.trafficPolicy !== undefined) {
       TrafficPolicy.encode(message.trafficPolicy, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.workloadUids) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -1133,6 +1144,14 @@ export const Subset: MessageFns<Subset> = {
             message.trafficPolicy = TrafficPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workloadUids.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1163,6 +1182,7 @@ export const Subset: MessageFns<Subset> = {
     message.trafficPolicy = (object.trafficPolicy !== undefined && object.trafficPolicy !== null)
       ? TrafficPolicy.fromPartial(object.trafficPolicy)
       : undefined;
+    message.workloadUids = object.workloadUids?.map((e) => e) || [];
     return message;
   },
 };
