@@ -1,2 +1,3 @@
 // Public entry of @weft/metrics: Prometheus text exposition shared by every process.
+export * from './histogram';
 export * from './prometheus-text';
