@@ -2,12 +2,14 @@
 
 import { defaultStateDir, MAX_NODES, MIN_NODES, parseLabelChange, type LabelChange, type LabelTarget } from '@weft/local-cluster';
 
+import { parseWaypoint, type WaypointCommand } from './waypoint/parse';
 import type { ZtunnelConfigKind } from './ztunnel-config/tables';
 
 export type OutputFormat = 'short' | 'json' | 'yaml';
 
 export type Command =
   | { readonly kind: 'help' }
+  | WaypointCommand
   | { readonly kind: 'ztunnel-config'; readonly what: ZtunnelConfigKind | 'all'; readonly output: OutputFormat; readonly adminUrl: string; readonly node?: { readonly name: string; readonly stateDir: string } }
   | { readonly kind: 'local-up'; readonly nodes: number; readonly stateDir: string; readonly demo: boolean }
   | { readonly kind: 'local-exec'; readonly stateDir: string; readonly namespace: string; readonly pod: string; readonly command: readonly string[] }
@@ -52,6 +54,14 @@ Usage:
                          [--admin-url URL | --node NODE [--state-dir DIR]]
       What a ztunnel holds, read from its admin /config_dump (default URL http://127.0.0.1:15000); --node reads
       the ztunnel of a local cluster's node. Alias: zc.
+  meshctl waypoint apply [-n NS] [--name NAME] [--for service|workload|all|none] [--enroll-namespace] [--state-dir DIR]
+      Deploys a waypoint for namespace NS (default "default") in the local cluster: the Gateway istioctl writes
+      (class istio-waypoint, listener mesh 15008 HBONE); the cluster runs its Deployment. --enroll-namespace labels
+      the namespace istio.io/use-waypoint=NAME.
+  meshctl waypoint generate [-n NS] [--name NAME] [--for ...]
+      Prints that Gateway.
+  meshctl waypoint list [-n NS | -A] [--state-dir DIR]
+  meshctl waypoint delete [NAME...] [-n NS] [--all] [--state-dir DIR]
   meshctl help
 `;
 
@@ -220,6 +230,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { ok: true, command: { kind: 'help' } };
   if (command === 'local') return parseLocal(rest, env);
+  if (command === 'waypoint' || command === 'wp') return parseWaypoint(rest, defaultStateDir(env));
   if (command !== 'ztunnel-config' && command !== 'zc') return { ok: false, error: `unknown command "${command}"` };
   let what: ZtunnelConfigKind | 'all' | undefined;
   let output: OutputFormat = 'short';

@@ -7,6 +7,7 @@ import { USAGE, parseArgs } from './cli';
 import { LocalCluster, ZTUNNEL_ADMIN_PORT } from '@weft/local-cluster';
 
 import { runLocalApply, runLocalDown, runLocalExec, runLocalLabel, runLocalLogs, runLocalScale, runLocalStatus, runLocalUp, type Output } from './local/commands';
+import { runWaypoint } from './waypoint/commands';
 import { ztunnelConfigObjects, ztunnelConfigTable, type ZtunnelConfigKind } from './ztunnel-config/tables';
 
 const ALL: readonly ZtunnelConfigKind[] = ['workload', 'service', 'policy', 'certificate'];
@@ -24,6 +25,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (command.kind === 'waypoint-apply' || command.kind === 'waypoint-generate' || command.kind === 'waypoint-list' || command.kind === 'waypoint-delete') return runWaypoint(command, io);
   if (command.kind === 'local-up') return runLocalUp(command.nodes, command.stateDir, command.demo, io);
   if (command.kind === 'local-status') return runLocalStatus(command.stateDir, command.output, io);
   if (command.kind === 'local-down') return runLocalDown(command.stateDir, io);

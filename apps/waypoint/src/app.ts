@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 
 import * as grpc from '@grpc/grpc-js';
 import { createCredentialCache, createHbonePool, createHboneServer, pipeTunnel, type InboundTunnel } from '@weft/hbone';
@@ -51,6 +51,39 @@ async function listenFastify(app: FastifyInstance, host: string, port: number): 
   await app.listen({ host, port });
   const address = app.server.address();
   return typeof address === 'object' && address !== null ? address.port : port;
+}
+
+/**
+ * A tunnel stream as a plain Duplex that copies every chunk when it is written, for Node's HTTP client and server.
+ * Written directly to an Http2Stream, their corked header-and-body writes arrived with the first bytes overwritten
+ * (observed both ways over real HBONE tunnels, never over TCP sockets); private copies written one chunk at a time
+ * avoid it for the cost of one copy.
+ */
+export function copyingDuplex(stream: Duplex): Duplex {
+  const wrapper = new Duplex({
+    write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void) {
+      stream.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk), callback);
+    },
+    final(callback: (error?: Error | null) => void) {
+      stream.end(() => callback());
+    },
+    read() {
+      stream.resume();
+    },
+    destroy(error: Error | null, callback: (error?: Error | null) => void) {
+      stream.destroy(error ?? undefined);
+      callback(error);
+    },
+  });
+  stream.on('data', (chunk: Buffer) => {
+    if (!wrapper.push(chunk)) stream.pause();
+  });
+  stream.on('end', () => wrapper.push(null));
+  stream.on('error', (error) => wrapper.destroy(error));
+  stream.on('close', () => {
+    if (!wrapper.readableEnded) wrapper.destroy();
+  });
+  return wrapper;
 }
 
 /** JWKS documents fetched over HTTP(S) with a timeout (RequestAuthentication `jwksUri`). */
@@ -144,12 +177,13 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
       const tunnel = await pool.connect({ destination: authority, hboneAddress: { host: endpoint.ip, port: HBONE_PORT }, sourceIdentity: identity, expectedIdentities: expected, signal });
       return tunnel.stream;
     };
+    const dialHttp = async (endpoint: Endpoint, signal: AbortSignal): Promise<Duplex> => copyingDuplex(await dial(endpoint, signal));
 
     // 4. Telemetry and the HTTP proxy.
     const metrics = new RequestMetrics();
     const tracing = createTracing({ endpoint: config.tracesEndpoint, serviceName: config.OTEL_SERVICE_NAME !== '' ? config.OTEL_SERVICE_NAME : `${config.gatewayName}.${config.POD_NAMESPACE}` });
     cleanups.push(() => tracing.shutdown());
-    const http: HttpProxy = createHttpProxy({ state: store, l7, self, dial, metrics, tracing, accessLog, fetchJwks, logger: logger.child({ scope: 'http' }) });
+    const http: HttpProxy = createHttpProxy({ state: store, l7, self, dial: dialHttp, metrics, tracing, accessLog, fetchJwks, logger: logger.child({ scope: 'http' }) });
     cleanups.push(() => http.close());
 
     /** A TCP port (or a workload-addressed connection): bytes to one endpoint, no L7 processing. */
@@ -194,7 +228,7 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
         await passthrough(tunnel, lb.pick(resolveEndpoints(store, target.service, target.port)));
         return;
       }
-      http.serve(tunnel.accept(), { peerPrincipal, sourceIp: tunnel.remoteAddress.address, destinationIp: tunnel.authority.host, destinationPort: tunnel.authority.port }, { service: target.service, ...(target.l7 === undefined ? {} : { l7: target.l7 }), port: target.port });
+      http.serve(copyingDuplex(tunnel.accept()), { peerPrincipal, sourceIp: tunnel.remoteAddress.address, destinationIp: tunnel.authority.host, destinationPort: tunnel.authority.port }, { service: target.service, ...(target.l7 === undefined ? {} : { l7: target.l7 }), port: target.port });
     };
 
     // 5. HBONE server: clients' ztunnels tunnel to 15008 with the service VIP (or pod IP) as :authority.

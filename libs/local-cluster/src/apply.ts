@@ -13,6 +13,8 @@ import * as path from 'node:path';
 
 import { stringify } from 'yaml';
 
+import { isWaypointGateway, waypointWorkloadObjects, type KubeObject as MeshKubeObject } from '@weft/mesh-config';
+
 import { cniAdd, cniDel, type ChainInvocation } from './cni-chain';
 import type { LocalCluster } from './cluster';
 import { planContainer, sampleAppEntry, type ContainerSpec } from './images';
@@ -194,19 +196,33 @@ function tailOf(file: string, lines: number): string {
   }
 }
 
+/** Waits until every port has a listening TCP socket in the pod (any protocol: HTTP, TLS, raw TCP). */
 async function waitListening(cluster: LocalCluster, netns: string, ports: readonly number[], processNames: readonly string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (const port of ports) {
-    for (;;) {
-      for (const name of processNames) {
-        const p = cluster.process(name);
-        if (p !== undefined && !isRunning(p)) throw new Error(`${name} exited; its log ${p.log}:\n${tailOf(p.log, 20)}`);
-      }
-      const r = await cluster.httpGet(netns, `http://127.0.0.1:${port}/`, 1_000);
-      if (r.status !== 0) break;
-      if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} in ${netns} after ${timeoutMs} ms`);
-      await sleep(100);
+  for (;;) {
+    for (const name of processNames) {
+      const p = cluster.process(name);
+      if (p !== undefined && !isRunning(p)) throw new Error(`${name} exited; its log ${p.log}:\n${tailOf(p.log, 20)}`);
     }
+    const listening = new Set((await tcpSocketsIn(netns)).filter((s) => s.state === 'LISTEN').map((s) => s.localPort));
+    const missing = ports.filter((port) => !listening.has(port));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${missing.join(', ')} in ${netns} after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+async function waitHttpOk(cluster: LocalCluster, netns: string, url: string, processNames: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const name of processNames) {
+      const p = cluster.process(name);
+      if (p !== undefined && !isRunning(p)) throw new Error(`${name} exited; its log ${p.log}:\n${tailOf(p.log, 20)}`);
+    }
+    const r = await cluster.httpGet(netns, url, 1_000);
+    if (r.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url} in ${netns} did not answer 200 after ${timeoutMs} ms (last: ${r.status} ${r.body.slice(0, 200)})`);
+    await sleep(200);
   }
 }
 
@@ -297,9 +313,31 @@ async function runPod(cluster: LocalCluster, pod: PodToRun, report: ApplyReport)
   const ips = ((result['ips'] ?? []) as { address?: string }[]).map((ip) => String(ip.address ?? '').split('/')[0] ?? '').filter((ip) => ip !== '');
   // Before the programs start: `ip netns exec` binds these over /etc for them.
   writePodEtc(record.netns, { namespace: pod.namespace, name: pod.name, ip: ips[0] }, clusterServices(cluster));
+  const fields: Readonly<Record<string, string>> = {
+    'metadata.name': pod.name,
+    'metadata.namespace': pod.namespace,
+    'metadata.uid': uid,
+    'spec.serviceAccountName': spec.serviceAccountName ?? 'default',
+    'spec.nodeName': node,
+    'status.podIP': ips[0] ?? '',
+    'status.hostIP': cluster.node(node).underlayIp,
+  };
   plans.forEach((plan, i) => {
-    const argv = plan.launch.kind === 'sample-app' ? [process.execPath, sampleAppEntry(plan.launch.app), ...plan.launch.args] : [plan.launch.file, ...plan.launch.args];
-    cluster.startProcess('app', record.processes[i] ?? pod.name, record.netns, argv, plan.env, node);
+    // The kubelet's part of the downward API: fieldRef env values, known once the pod has its IP.
+    const downward = Object.fromEntries(
+      (containers[i]?.env ?? []).flatMap((e) => {
+        const fieldPath = e.valueFrom?.fieldRef?.fieldPath;
+        return fieldPath === undefined ? [] : [[e.name, fields[fieldPath] ?? '']];
+      }),
+    );
+    const env = { ...(plan.launch.kind === 'mesh' ? cluster.meshComponentEnv(node) : {}), ...plan.env, ...downward };
+    const argv =
+      plan.launch.kind === 'sample-app'
+        ? [process.execPath, sampleAppEntry(plan.launch.app), ...plan.launch.args]
+        : plan.launch.kind === 'mesh'
+          ? [process.execPath, cluster.binary(plan.launch.component)]
+          : [plan.launch.file, ...plan.launch.args];
+    cluster.startProcess('app', record.processes[i] ?? pod.name, record.netns, argv, env, node);
   });
   await waitListening(
     cluster,
@@ -308,6 +346,8 @@ async function runPod(cluster: LocalCluster, pod: PodToRun, report: ApplyReport)
     record.processes,
     30_000,
   );
+  // A mesh component is Ready when its readiness probe says so (the waypoint: xDS synced, certificate held).
+  if (plans.some((p) => p.launch.kind === 'mesh')) await waitHttpOk(cluster, record.netns, 'http://127.0.0.1:15021/healthz/ready', record.processes, 30_000);
   const now = new Date().toISOString();
   const status = {
     phase: 'Running',
@@ -433,7 +473,22 @@ export async function applyManifests(cluster: LocalCluster, files: readonly stri
   return applyObjects(cluster, files.flatMap((f) => readManifests(f)));
 }
 
-export async function applyObjects(cluster: LocalCluster, objects: readonly KubeObject[]): Promise<ApplyReport> {
+/**
+ * The objects to apply: the given ones, and for each waypoint Gateway what the gateway controller deploys for it
+ * (ServiceAccount, Service, Deployment; see waypointWorkloadObjects) — the local cluster acts as that controller.
+ */
+function withWaypointWorkloads(objects: readonly KubeObject[]): KubeObject[] {
+  const out = [...objects];
+  for (const obj of objects) {
+    if (!isWaypointGateway(obj)) continue;
+    const gateway = { ...obj, metadata: { ...(obj.metadata ?? {}), namespace: obj.metadata?.namespace ?? 'default' } } as MeshKubeObject;
+    out.push(...(waypointWorkloadObjects(gateway) as unknown as KubeObject[]));
+  }
+  return out;
+}
+
+export async function applyObjects(cluster: LocalCluster, given: readonly KubeObject[]): Promise<ApplyReport> {
+  const objects = withWaypointWorkloads(given);
   const report: ApplyReport = { lines: [], warnings: [] };
   // Everything that is not a workload first (namespaces, service accounts, services): pods find them in place.
   let servicesChanged = false;
@@ -476,8 +531,13 @@ export async function applyObjects(cluster: LocalCluster, objects: readonly Kube
 
 /** Deletes every object of `files` (pods of Deployments: every pod the Deployment owns). */
 export async function deleteManifests(cluster: LocalCluster, files: readonly string[]): Promise<ApplyReport> {
+  return deleteObjects(cluster, files.flatMap((f) => readManifests(f)));
+}
+
+/** Deletes objects (by kind, namespace and name; a waypoint Gateway with what was deployed for it). */
+export async function deleteObjects(cluster: LocalCluster, given: readonly KubeObject[]): Promise<ApplyReport> {
   const report: ApplyReport = { lines: [], warnings: [] };
-  const objects = files.flatMap((f) => readManifests(f));
+  const objects = withWaypointWorkloads(given);
   const records = podRecords(cluster);
   let servicesChanged = false;
   for (const obj of [...objects].reverse()) {

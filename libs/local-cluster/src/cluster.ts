@@ -177,6 +177,33 @@ export class LocalCluster {
   get rootCert(): string {
     return path.join(this.stateDir, 'ca', 'self-signed-ca-cert.pem');
   }
+  /** The node's bootstrap token: what a mesh component running in a pod on the node presents to the CA. */
+  nodeTokenFile(node: string): string {
+    return path.join(this.node(node).dir, 'token');
+  }
+
+  /**
+   * The environment of a mesh component run in a pod of `node` (the waypoint): where the controlplane is, the root
+   * it trusts, and the node token with which it asks the CA for its own identity (impersonating itself, which the CA
+   * allows for a pod on the token's node).
+   */
+  meshComponentEnv(node: string): Record<string, string> {
+    return {
+      XDS_ADDRESS: `${this.controlplaneAddress}:15012`,
+      XDS_ROOT_CA: this.rootCert,
+      XDS_SERVER_NAME: 'istiod.istio-system.svc',
+      WEFT_TOKEN_FILE: this.nodeTokenFile(node),
+      WEFT_IMPERSONATE: 'true',
+      WEFT_DRAIN_DEADLINE_MS: '500',
+      LOG_LEVEL: this.logLevel,
+    };
+  }
+
+  /** The built program of a mesh component (the waypoint runs in pods). */
+  binary(component: keyof Binaries): string {
+    return this.binaries[component];
+  }
+
   get controlplaneAddress(): string {
     return this.state.controlplane.address;
   }

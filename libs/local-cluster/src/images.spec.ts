@@ -46,7 +46,7 @@ describe('planContainer', () => {
   it('passes the container env through', () => {
     const plan = planContainer(container('istio/examples-helloworld-v1', { env: [{ name: 'SERVICE_VERSION', value: 'v9' }, { name: 'EMPTY' }] }), pod);
     expect(plan.env).toEqual({ HOSTNAME: pod.name, SERVICE_VERSION: 'v9', EMPTY: '' });
-    expect(plan.launch.args).toContain('v9');
+    expect(plan.launch.kind === 'sample-app' ? plan.launch.args : []).toContain('v9');
   });
 
   it('warns when the declared containerPort is not where the image listens, as in a real cluster', () => {
@@ -89,5 +89,15 @@ describe('exec and entries', () => {
 
   it('finds sample apps next to the built library', () => {
     expect(sampleAppEntry('httpbin', '/w/libs/local-cluster/dist')).toBe('/w/libs/local-cluster/dist/sample-apps/httpbin.js');
+  });
+
+  const waypointContainer = (image: string, args: string[]): ContainerSpec => ({ name: 'istio-proxy', image, args });
+  it.each<[string, string[]]>([['weft/waypoint:0.1.0', []], ['docker.io/istio/proxyv2:1.24.0', ['proxy', 'waypoint', '--domain', '$(POD_NAMESPACE).svc.cluster.local']]])('runs the waypoint for %s', (image, args) => {
+    const plan = planContainer(waypointContainer(image, args), pod);
+    expect(plan).toMatchObject({ program: 'waypoint', launch: { kind: 'mesh', component: 'waypoint' }, listenPorts: [15021, 15008, 15020] });
+  });
+
+  it('refuses istio/proxyv2 as anything but a waypoint', () => {
+    expect(() => planContainer(waypointContainer('istio/proxyv2', ['proxy', 'sidecar']), pod)).toThrow(/runs only a waypoint/);
   });
 });

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 export type SampleApp = 'httpbin' | 'echo-server' | 'hello';
 
 /** What kind of local program stands in for an image. */
-export type ProgramKind = 'httpbin' | 'echo' | 'hello' | 'client';
+export type ProgramKind = 'httpbin' | 'echo' | 'hello' | 'client' | 'waypoint';
 
 /** The part of a Kubernetes container spec an image mapping reads. */
 export interface ContainerSpec {
@@ -19,7 +19,7 @@ export interface ContainerSpec {
   readonly command?: readonly string[];
   readonly args?: readonly string[];
   readonly ports?: readonly { readonly containerPort: number; readonly protocol?: string }[];
-  readonly env?: readonly { readonly name: string; readonly value?: string }[];
+  readonly env?: readonly { readonly name: string; readonly value?: string; readonly valueFrom?: { readonly fieldRef?: { readonly fieldPath?: string } } }[];
 }
 
 /** The pod a container belongs to: errors name it, and it is the container's hostname. */
@@ -29,7 +29,11 @@ export interface PodRef {
 }
 
 /** A sample app run as `node <dist>/sample-apps/<app>.js ...args`, or a system binary run as `file ...args`. */
-export type Launch = { readonly kind: 'sample-app'; readonly app: SampleApp; readonly args: readonly string[] } | { readonly kind: 'binary'; readonly file: string; readonly args: readonly string[] };
+export type Launch =
+  | { readonly kind: 'sample-app'; readonly app: SampleApp; readonly args: readonly string[] }
+  | { readonly kind: 'binary'; readonly file: string; readonly args: readonly string[] }
+  /** A component of the mesh itself (the waypoint): the cluster runs its built program with the cluster's settings. */
+  | { readonly kind: 'mesh'; readonly component: 'waypoint' };
 
 /** How to start one container of a pod. */
 export interface LaunchPlan {
@@ -160,6 +164,14 @@ function buildCurlClient(input: BuildInput): { launch: Launch; listenPorts: numb
   return { launch: { kind: 'binary', file: CLIENT_TOOLS['sleep'] ?? '/usr/bin/sleep', args: argv.slice(1) }, listenPorts: [] };
 }
 
+/** The waypoint proxy (the Deployment a waypoint Gateway gets): HBONE on 15008, readiness on 15021, stats on 15020. */
+function buildWaypoint(input: BuildInput): { launch: Launch; listenPorts: number[] } {
+  const argv = [...(input.container.command ?? []), ...(input.container.args ?? [])];
+  // istio/proxyv2 runs many proxies; only `proxy waypoint` is one the local cluster has.
+  if (argv.length > 0 && !argv.includes('waypoint')) throw new UnsupportedContainerError(`the local proxy image runs only a waypoint (args \`proxy waypoint\`), not ${JSON.stringify(argv)}`);
+  return { launch: { kind: 'mesh', component: 'waypoint' }, listenPorts: [15021, 15008, 15020] };
+}
+
 /** Supported images by repository (Docker Hub names without `docker.io/`; any tag or digest). */
 const IMAGES: Readonly<Record<string, ImageEntry>> = {
   'kennethreitz/httpbin': { program: 'httpbin', summary: 'httpbin-compatible HTTP server on port 80', build: buildKennethreitzHttpbin },
@@ -169,6 +181,8 @@ const IMAGES: Readonly<Record<string, ImageEntry>> = {
   'istio/examples-helloworld-v1': { program: 'hello', summary: '"Hello version: v1, instance: <pod>" on :5000/hello', build: helloBuilder('v1') },
   'istio/examples-helloworld-v2': { program: 'hello', summary: '"Hello version: v2, instance: <pod>" on :5000/hello', build: helloBuilder('v2') },
   'curlimages/curl': { program: 'client', summary: 'client: runs its sleep command; exec runs Debian curl', build: buildCurlClient },
+  'weft/waypoint': { program: 'waypoint', summary: "Weft's waypoint proxy (apps/waypoint), as deployed for a waypoint Gateway", build: buildWaypoint },
+  'istio/proxyv2': { program: 'waypoint', summary: "Istio's proxy image with args `proxy waypoint`: Weft's waypoint", build: buildWaypoint },
 };
 
 /** Other registries' names for the same images. */
@@ -202,7 +216,8 @@ export function supportedImages(): { repository: string; program: ProgramKind; s
 
 function containerEnv(container: ContainerSpec, pod: PodRef): Record<string, string> {
   const env: Record<string, string> = { HOSTNAME: pod.name };
-  for (const { name, value } of container.env ?? []) env[name] = value ?? '';
+  // `valueFrom.fieldRef` (downward API) is filled in by the kubelet once the pod runs (see apply.ts).
+  for (const { name, value, valueFrom } of container.env ?? []) if (valueFrom === undefined) env[name] = value ?? '';
   return env;
 }
 

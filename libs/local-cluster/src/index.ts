@@ -10,7 +10,7 @@ export { startHello, type HelloOptions } from './sample-apps/hello';
 export { startHttpbin, type HttpbinOptions } from './sample-apps/httpbin';
 export type { RunningApp } from './sample-apps/serve';
 export * from './cni-chain';
-export { applyManifests, applyObjects, deleteManifests, deploymentPod, expandDeployment, loadDeployment, podRecords, restartDeployment, scaleDeployment, type ApplyReport, type PodRecord } from './apply';
+export { applyManifests, applyObjects, deleteManifests, deleteObjects, deploymentPod, expandDeployment, loadDeployment, podRecords, restartDeployment, scaleDeployment, type ApplyReport, type PodRecord } from './apply';
 export { readManifests, type KubeObject } from './manifests';
 export * from './services';
 export { clusterPods, clusterServices, nodeNatRules } from './networking';

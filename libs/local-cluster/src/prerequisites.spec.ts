@@ -1,6 +1,6 @@
 import { missingPrerequisites, type PrerequisiteProbe } from './prerequisites';
 
-const binaries = { controlplane: '/w/apps/controlplane/dist/main.js', cniNode: '/w/apps/cni-node/dist/main.js', ztunnel: '/w/apps/ztunnel/dist/main.js' };
+const binaries = { controlplane: '/w/apps/controlplane/dist/main.js', cniNode: '/w/apps/cni-node/dist/main.js', ztunnel: '/w/apps/ztunnel/dist/main.js', waypoint: '/w/apps/waypoint/dist/main.js' };
 
 const probe = (over: Partial<PrerequisiteProbe> = {}): PrerequisiteProbe => ({ platform: 'linux', uid: 0, hasTool: () => true, exists: () => true, ...over });
 

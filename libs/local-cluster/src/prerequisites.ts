@@ -23,6 +23,8 @@ export interface Binaries {
   readonly controlplane: string;
   readonly cniNode: string;
   readonly ztunnel: string;
+  /** Run by the pods of a waypoint Deployment (image `weft/waypoint`). */
+  readonly waypoint: string;
 }
 
 /** The workspace root: this file is `libs/local-cluster/{src,dist}/…`. */
@@ -33,6 +35,7 @@ export function defaultBinaries(root = WORKSPACE_ROOT): Binaries {
     controlplane: path.join(root, 'apps/controlplane/dist/main.js'),
     cniNode: path.join(root, 'apps/cni-node/dist/main.js'),
     ztunnel: path.join(root, 'apps/ztunnel/dist/main.js'),
+    waypoint: path.join(root, 'apps/waypoint/dist/main.js'),
   };
 }
 

@@ -44,6 +44,9 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   isDefault: true,
 });
 
+/** How long `close()` waits for in-flight requests before destroying their connections. */
+export const CLOSE_DEADLINE_MS = 5_000;
+
 /** Request bodies are buffered (retries replay them); larger ones are refused with 413 as Envoy's buffer limit does. */
 export const MAX_REQUEST_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -141,7 +144,9 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
 /** One HTTP/1.1 exchange over an already open tunnel. */
 function exchange(stream: Duplex, request: { method: string; path: string; headers: Record<string, string | string[]>; body: Buffer }, signal: AbortSignal): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ method: request.method, path: request.path, headers: request.headers, agent: false, createConnection: () => stream as never });
+    // No agent: with one (even `agent: false`, a throw-away Agent) Node ignores `createConnection` and dials
+    // `localhost:80` itself. Without one it uses the tunnel and sends `Connection: close`.
+    const req = http.request({ method: request.method, path: request.path, headers: request.headers, createConnection: () => stream as never });
     const onAbort = (): void => {
       req.destroy(new Error('aborted'));
     };
@@ -162,6 +167,15 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   const random = context.random ?? Math.random;
   const now = context.now ?? Date.now;
   const tunnels = new WeakMap<object, { tunnel: TunnelInfo; target: ServiceTarget }>();
+  // The HTTP server never listens (connections are handed to it), so Node tracks none of them for
+  // close()/closeAllConnections(): the proxy tracks its connections and their in-flight requests itself.
+  const inFlight = new Map<Duplex, number>();
+  let closing = false;
+  const drained = new Set<() => void>();
+  const forget = (stream: Duplex): void => {
+    inFlight.delete(stream);
+    if (inFlight.size === 0) for (const resolve of drained) resolve();
+  };
   const runtimes = new Map<string, { policyKey: string; runtime: UpstreamRuntime }>();
   let security: { version: number; authenticators: Map<string, RequestAuthenticator>; authorizers: Map<string, L7Authorizer> } = {
     version: -1,
@@ -245,7 +259,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
             response = await exchange(stream, { ...request, headers }, attemptSignal);
             const grpc = response.headers['grpc-status'];
             outcome = { kind: 'response', status: response.statusCode ?? 502, ...(typeof grpc === 'string' ? { grpcStatus: Number(grpc) } : {}) };
-          } catch {
+          } catch (cause) {
+            context.logger.debug({ endpoint: `${endpoint.ip}:${endpoint.port}`, err: cause instanceof Error ? cause.message : String(cause) }, 'upstream attempt failed');
             outcome = !signal.aborted && attemptSignal.aborted ? { kind: 'per-try-timeout' } : { kind: 'reset' };
             stream.destroy();
           }
@@ -375,6 +390,16 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       return;
     }
     const { tunnel, target } = held;
+    const stream = req.socket as Duplex;
+    inFlight.set(stream, (inFlight.get(stream) ?? 0) + 1);
+    res.on('close', () => {
+      const count = inFlight.get(stream);
+      if (count === undefined) return;
+      const active = count - 1;
+      inFlight.set(stream, active);
+      // While closing, a connection ends once its last request is answered instead of waiting for the next one.
+      if (closing && active === 0) stream.destroy();
+    });
     const started = now();
     const span = context.tracing.start(lowerHeaders(req.headers), `${target.service.hostname}:${target.port}/*`);
     const facts: { authn?: AuthnResult; route?: RouteRule } = {};
@@ -384,7 +409,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       answer = text(413, 'Payload Too Large', '-');
     } else {
       try {
-        req.headers = { ...req.headers, ...span.propagate };
+        // Envoy's connection manager assigns x-request-id up front, so the access log and the upstream see the same id.
+        req.headers = { 'x-request-id': randomUUID(), ...req.headers, ...span.propagate };
         answer = await decide(req, body, tunnel, target, facts);
       } catch (cause) {
         context.logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'request failed');
@@ -433,6 +459,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       span.end({ 'http.method': req.method ?? '', 'http.url': req.url ?? '', 'http.status_code': answer.status, 'response_flags': answer.flags }, answer.status >= 500);
     };
     res.on('close', finish);
+    if (closing) res.setHeader('connection', 'close');
     res.writeHead(answer.status, answer.headers);
     if (Buffer.isBuffer(answer.body)) {
       responseBytes = answer.body.length;
@@ -452,17 +479,28 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   return {
     serve(stream, tunnel, target) {
+      if (closing) {
+        stream.destroy();
+        return;
+      }
       tunnels.set(stream, { tunnel, target });
+      inFlight.set(stream, 0);
+      stream.once('close', () => forget(stream));
       server.emit('connection', stream);
     },
     close() {
+      closing = true;
+      for (const [stream, active] of inFlight) if (active === 0) stream.destroy();
+      if (inFlight.size === 0) return Promise.resolve();
       return new Promise((resolve) => {
-        server.closeIdleConnections();
-        server.close(() => resolve());
-        setTimeout(() => {
-          server.closeAllConnections();
+        const deadline = setTimeout(() => {
+          for (const stream of inFlight.keys()) stream.destroy();
+        }, CLOSE_DEADLINE_MS);
+        deadline.unref();
+        drained.add(() => {
+          clearTimeout(deadline);
           resolve();
-        }, 5_000).unref();
+        });
       });
     },
   };

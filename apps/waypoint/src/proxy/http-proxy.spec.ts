@@ -1,0 +1,669 @@
+// Component tests of createHttpProxy with real sockets on 127.0.0.1 and no HBONE: `dial` (the HBONE tunnel in
+// production) is replaced by a plain TCP connect to an in-process HTTP server standing in for each endpoint, and the
+// client side is a plain TCP connection handed to `serve` as if it were a terminated tunnel.
+
+import { createHash, randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+
+import {
+  createMeshStore,
+  type L7Authorization,
+  type MeshState,
+  type PortMapping,
+  type RetryPolicy,
+  type RouteMatch,
+  type RouteRule,
+  type Service,
+  type TrafficPolicy,
+  type WaypointService,
+  type WeightedDestination,
+  type Workload,
+} from '@weft/mesh-model';
+
+import { createTracing, RequestMetrics } from '../telemetry';
+import type { Endpoint } from '../upstream';
+import { L7Config } from '../xds/l7-config';
+import { createHttpProxy, type HttpProxy, type ServiceTarget, type TunnelInfo } from './http-proxy';
+
+const NAMESPACE = 'default';
+const HOST = `reviews.${NAMESPACE}.svc.cluster.local`;
+const KEY = `${NAMESPACE}/${HOST}`;
+const VIP = '10.96.0.30';
+const PORT = 9080;
+const CLIENT_PRINCIPAL = 'spiffe://cluster.local/ns/default/sa/productpage';
+
+const mapping: PortMapping = { servicePort: PORT, targetPort: PORT, appProtocol: 'HTTP11' };
+
+const reviews: Service = {
+  name: 'reviews',
+  namespace: NAMESPACE,
+  hostname: HOST,
+  vips: [{ network: '', address: VIP }],
+  ports: [mapping],
+  subjectAltNames: [],
+  ipFamilies: 'AUTOMATIC',
+  canonical: true,
+  ingressUseWaypoint: false,
+  weightedWaypoints: [],
+  visibility: 'PUBLIC',
+};
+
+const uidOf = (name: string): string => `Kubernetes//Pod/${NAMESPACE}/${name}`;
+
+function pod(name: string, ip: string): Workload {
+  return {
+    uid: uidOf(name),
+    name,
+    namespace: NAMESPACE,
+    addresses: [ip],
+    hostname: '',
+    network: '',
+    tunnelProtocol: 'HBONE',
+    trustDomain: 'cluster.local',
+    serviceAccount: 'bookinfo-reviews',
+    node: 'node-a',
+    canonicalName: 'reviews',
+    canonicalRevision: name.slice('reviews-'.length),
+    workloadType: 'POD',
+    workloadName: name,
+    nativeTunnel: false,
+    services: { [KEY]: [mapping] },
+    authorizationPolicies: [],
+    status: 'HEALTHY',
+    clusterId: 'Kubernetes',
+    networkMode: 'STANDARD',
+    capacity: 1,
+  };
+}
+
+const PODS = [pod('reviews-v1', '10.244.1.11'), pod('reviews-v2', '10.244.1.12'), pod('reviews-v3', '10.244.1.13')] as const;
+const [V1, V2, V3] = PODS;
+
+function meshState(workloads: readonly Workload[] = PODS): MeshState {
+  const store = createMeshStore();
+  store.apply({ services: { upsert: [reviews] }, workloads: { upsert: workloads } });
+  return store;
+}
+
+// ---- L7 fixtures, built by hand as the xDS translator would ----
+
+function match(fields: Partial<RouteMatch> = {}): RouteMatch {
+  return { name: '', headers: {}, withoutHeaders: {}, queryParams: {}, ignoreUriCase: false, port: 0, ...fields };
+}
+
+function to(subset: string, weight = 100): WeightedDestination {
+  return { destination: { host: HOST, serviceNamespace: NAMESPACE, port: 0, subset }, weight };
+}
+
+function route(fields: Partial<RouteRule> = {}): RouteRule {
+  return { name: '', matches: [], action: { kind: 'forward', destinations: [to('')] }, mirrors: [], ...fields };
+}
+
+function retries(fields: Partial<RetryPolicy>): RetryPolicy {
+  return {
+    attempts: 2,
+    retryOn: [],
+    retriableStatusCodes: [],
+    backoffBaseIntervalMs: 1,
+    retryRemoteLocalities: false,
+    ignorePreviousHosts: true,
+    hostSelectionRetryMaxAttempts: 5,
+    isDefault: false,
+    ...fields,
+  };
+}
+
+function waypointService(httpRoutes: readonly RouteRule[], trafficPolicy?: TrafficPolicy): WaypointService {
+  return {
+    hostname: HOST,
+    namespace: NAMESPACE,
+    name: 'reviews',
+    ports: [{ name: 'http', port: PORT, targetPort: PORT, protocol: 'HTTP' }],
+    httpRoutes,
+    routeSource: httpRoutes.length === 0 ? '' : `VirtualService ${NAMESPACE}/reviews`,
+    ...(trafficPolicy === undefined ? {} : { trafficPolicy }),
+    subsets: [
+      { name: 'v1', labels: { version: 'v1' }, workloadUids: [V1.uid] },
+      { name: 'v2', labels: { version: 'v2' }, workloadUids: [V2.uid] },
+    ],
+    trafficPolicySource: trafficPolicy === undefined ? '' : `DestinationRule ${NAMESPACE}/reviews`,
+  };
+}
+
+/** A seeded uniform PRNG (mulberry32), so that weighted and load-balanced picks are the same on every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---- Endpoints: one in-process HTTP server per workload ----
+
+interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+type Behaviour = (req: SeenRequest, res: http.ServerResponse, backend: Backend) => void;
+
+interface Backend {
+  readonly workload: Workload;
+  readonly server: http.Server;
+  port: number;
+  behaviour: Behaviour;
+  readonly seen: SeenRequest[];
+}
+
+/** 200 with a body naming the endpoint, and an `x-backend` header. */
+const answerOk: Behaviour = (_req, res, backend) => {
+  res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': backend.workload.name });
+  res.end(`hello from ${backend.workload.name}`);
+};
+
+const answerStatus =
+  (status: number): Behaviour =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(`status ${status}`);
+  };
+
+/** Answers after `ms`; the timer is dropped if the connection goes first. */
+const answerAfter =
+  (ms: number): Behaviour =>
+  (req, res, backend) => {
+    const timer = setTimeout(() => answerOk(req, res, backend), ms);
+    res.on('close', () => clearTimeout(timer));
+  };
+
+const bodyDigest = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
+
+function startBackend(workload: Workload): Promise<Backend> {
+  const backend: Backend = {
+    workload,
+    server: http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const seen: SeenRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+        backend.seen.push(seen);
+        backend.behaviour(seen, res, backend);
+      });
+    }),
+    port: 0,
+    behaviour: answerOk,
+    seen: [],
+  };
+  return new Promise((resolve) => {
+    backend.server.listen(0, '127.0.0.1', () => {
+      const address = backend.server.address();
+      backend.port = typeof address === 'object' && address !== null ? address.port : 0;
+      resolve(backend);
+    });
+  });
+}
+
+// ---- The proxy under test, its client side and what it records ----
+
+interface Harness {
+  readonly port: number;
+  readonly proxy: HttpProxy;
+  readonly metrics: RequestMetrics;
+  readonly accessLog: Record<string, unknown>[];
+  /** IPs of every `dial`, in order. */
+  readonly dials: string[];
+  /** What the proxy logged at warn level. */
+  readonly warnings: string[];
+}
+
+interface HarnessOptions {
+  readonly routes?: readonly RouteRule[];
+  readonly trafficPolicy?: TrafficPolicy;
+  readonly authorizations?: readonly L7Authorization[];
+  readonly state?: MeshState;
+  readonly random?: () => number;
+  /** Endpoint IPs whose dial fails as a refused connection would. */
+  readonly unreachable?: readonly string[];
+}
+
+interface Reply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly socket: net.Socket;
+}
+
+interface Outgoing {
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: Buffer;
+}
+
+let backends: Backend[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+const backendOf = (workload: Workload): Backend => {
+  const backend = backends.find((b) => b.workload.uid === workload.uid);
+  if (backend === undefined) throw new Error(`no backend for ${workload.uid}`);
+  return backend;
+};
+
+async function startProxy(options: HarnessOptions = {}): Promise<Harness> {
+  const state = options.state ?? meshState();
+  const l7 = new L7Config();
+  const service = waypointService(options.routes ?? [], options.trafficPolicy);
+  l7.applyServices({ upserts: [service], removals: [] });
+  l7.applyAuthorizations({ upserts: options.authorizations ?? [], removals: [] });
+  const metrics = new RequestMetrics();
+  const tracing = createTracing({ endpoint: undefined, serviceName: 'waypoint' });
+  const accessLog: Record<string, unknown>[] = [];
+  const dials: string[] = [];
+  const warnings: string[] = [];
+  const unreachable = new Set(options.unreachable ?? []);
+
+  const dial = (endpoint: Endpoint): Promise<Duplex> => {
+    dials.push(endpoint.ip);
+    const backend = backends.find((b) => b.workload.addresses[0] === endpoint.ip);
+    if (backend === undefined || unreachable.has(endpoint.ip) || endpoint.port !== PORT) {
+      return Promise.reject(new Error(`connect ECONNREFUSED ${endpoint.ip}:${endpoint.port}`));
+    }
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(backend.port, '127.0.0.1');
+      socket.once('connect', () => resolve(socket));
+      socket.once('error', reject);
+    });
+  };
+
+  const proxy = createHttpProxy({
+    state,
+    l7,
+    self: { name: 'waypoint', namespace: NAMESPACE, hostname: `waypoint.${NAMESPACE}.svc.cluster.local` },
+    dial,
+    metrics,
+    tracing,
+    accessLog: (line) => accessLog.push(JSON.parse(line) as Record<string, unknown>),
+    fetchJwks: () => Promise.reject(new Error('no JWKS in these tests')),
+    ...(options.random === undefined ? {} : { random: options.random }),
+    logger: { warn: (fields, message) => warnings.push(`${message} ${JSON.stringify(fields)}`), debug: () => undefined },
+  });
+
+  const tunnel: TunnelInfo = { peerPrincipal: CLIENT_PRINCIPAL, sourceIp: '10.244.2.5', destinationIp: VIP, destinationPort: PORT };
+  const target: ServiceTarget = { service: reviews, l7: service, port: PORT };
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    proxy.serve(socket, tunnel, target);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const address = front.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+  cleanups.push(async () => {
+    await proxy.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => front.close(() => resolve()));
+    await tracing.shutdown();
+  });
+  return { port, proxy, metrics, accessLog, dials, warnings };
+}
+
+/** One request, by default on a fresh connection (`agent: false`, so `Connection: close`). */
+function send(port: number, outgoing: Outgoing = {}, agent: http.Agent | false = false): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: outgoing.method ?? 'GET',
+        path: outgoing.path ?? '/reviews/1',
+        headers: { host: `${HOST}:${PORT}`, ...outgoing.headers },
+        agent,
+      },
+      (res) => {
+        // Taken now: a keep-alive agent detaches the socket from the response once it is read.
+        const socket = res.socket;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(outgoing.body);
+  });
+}
+
+/** The access log is written when the response closes, which can be just after the client has read it all. */
+async function logLines(harness: Harness, count: number): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 2_000;
+  while (harness.accessLog.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  return harness.accessLog;
+}
+
+async function lastLog(harness: Harness, count: number): Promise<Record<string, unknown> | undefined> {
+  const lines = await logLines(harness, count);
+  return lines[lines.length - 1];
+}
+
+beforeAll(async () => {
+  backends = await Promise.all(PODS.map((p) => startBackend(p)));
+});
+
+beforeEach(() => {
+  for (const backend of backends) {
+    backend.behaviour = answerOk;
+    backend.seen.length = 0;
+  }
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+afterAll(async () => {
+  await Promise.all(
+    backends.map(
+      (b) =>
+        new Promise<void>((resolve) => {
+          b.server.closeAllConnections();
+          b.server.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+const hits = (workload: Workload): number => backendOf(workload).seen.length;
+
+describe('createHttpProxy', () => {
+  it('forwards on the default route: status, headers and body arrive, x-request-id is added, one request is measured', async () => {
+    const harness = await startProxy();
+    const reply = await send(harness.port, { headers: { 'x-custom': 'kept' } });
+    expect(harness.warnings).toEqual([]);
+
+    expect(reply.status).toBe(200);
+    expect(reply.headers['x-backend']).toMatch(/^reviews-v[123]$/);
+    expect(reply.body.toString()).toBe(`hello from ${String(reply.headers['x-backend'])}`);
+
+    const seen = backends.flatMap((b) => b.seen);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.headers).toMatchObject({ 'x-custom': 'kept', host: `${HOST}:${PORT}`, 'x-forwarded-proto': 'http', 'x-envoy-attempt-count': '1' });
+    expect(seen[0]?.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    const line = await lastLog(harness, 1);
+    expect(line).toMatchObject({ response_code: 200, response_flags: '-', method: 'GET', path: '/reviews/1', source_principal: CLIENT_PRINCIPAL });
+    expect(line?.['request_id']).toBe(seen[0]?.headers['x-request-id']);
+
+    const requests = harness.metrics.families().find((f) => f.name === 'istio_requests_total');
+    expect(requests?.samples).toHaveLength(1);
+    expect(requests?.samples[0]).toMatchObject({
+      value: 1,
+      labels: { reporter: 'waypoint', response_code: '200', response_flags: '-', destination_service: HOST, destination_canonical_service: 'reviews' },
+    });
+  });
+
+  describe('retries', () => {
+    it.each<[string, RouteRule, number, string]>([
+      ['attempts 3 on 5xx: the third try succeeds', route({ action: { kind: 'forward', destinations: [to('v1')] }, retries: retries({ attempts: 3, retryOn: ['5xx'] }) }), 200, '3'],
+      ['no retries on the rule: Istio default policy does not retry a 503 response', route({ action: { kind: 'forward', destinations: [to('v1')] } }), 503, '1'],
+    ])('%s', async (_name, rule, status, lastAttempt) => {
+      let tries = 0;
+      backendOf(V1).behaviour = (req, res, backend) => (++tries <= 2 ? answerStatus(503)(req, res, backend) : answerOk(req, res, backend));
+      const harness = await startProxy({ routes: [rule] });
+
+      const reply = await send(harness.port);
+
+      expect(reply.status).toBe(status);
+      const attempts = backendOf(V1).seen.map((s) => s.headers['x-envoy-attempt-count']);
+      expect(attempts[attempts.length - 1]).toBe(lastAttempt);
+      expect(attempts).toEqual(Array.from({ length: Number(lastAttempt) }, (_, i) => String(i + 1)));
+    });
+
+    it('all endpoints answer 503 with attempts 2: 503 flagged URX after three tries', async () => {
+      for (const backend of backends) backend.behaviour = answerStatus(503);
+      const harness = await startProxy({ routes: [route({ retries: retries({ attempts: 2, retryOn: ['5xx'] }) })] });
+
+      const reply = await send(harness.port);
+
+      expect(reply.status).toBe(503);
+      expect(backends.reduce((n, b) => n + b.seen.length, 0)).toBe(3);
+      expect(await lastLog(harness, 1)).toMatchObject({ response_code: 503, response_flags: 'URX' });
+    });
+  });
+
+  it('splits 90/10 between subsets v1 and v2', async () => {
+    const harness = await startProxy({
+      routes: [route({ action: { kind: 'forward', destinations: [to('v1', 90), to('v2', 10)] } })],
+      random: seededRandom(42),
+    });
+    // Keep-alive client connections, so the 1000 requests share 25 of them.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 25 });
+    cleanups.push(() => {
+      agent.destroy();
+      return Promise.resolve();
+    });
+    const total = 1000;
+    for (let sent = 0; sent < total; sent += 25) {
+      const replies = await Promise.all(Array.from({ length: 25 }, () => send(harness.port, {}, agent)));
+      expect(replies.every((r) => r.status === 200)).toBe(true);
+    }
+
+    expect(hits(V1) + hits(V2)).toBe(total);
+    expect(hits(V3)).toBe(0);
+    const v2Share = hits(V2) / total;
+    expect(v2Share).toBeGreaterThanOrEqual(0.07);
+    expect(v2Share).toBeLessThanOrEqual(0.13);
+  }, 20_000);
+
+  it.each<[string, Record<string, string>, string]>([
+    ['end-user: jason goes to v2', { 'end-user': 'jason' }, 'reviews-v2'],
+    ['another user goes to v1', { 'end-user': 'mary' }, 'reviews-v1'],
+    ['no end-user goes to v1', {}, 'reviews-v1'],
+  ])('header match: %s', async (_name, headers, expected) => {
+    const harness = await startProxy({
+      routes: [
+        route({ name: 'jason', matches: [match({ headers: { 'end-user': { kind: 'exact', value: 'jason' } } })], action: { kind: 'forward', destinations: [to('v2')] } }),
+        route({ name: 'default', action: { kind: 'forward', destinations: [to('v1')] } }),
+      ],
+    });
+    for (let i = 0; i < 5; i++) {
+      const reply = await send(harness.port, { headers });
+      expect(reply.headers['x-backend']).toBe(expected);
+    }
+  });
+
+  describe('fault injection', () => {
+    it('abort 100% with 503: "fault filter abort", flag FI, no endpoint contacted', async () => {
+      const harness = await startProxy({ routes: [route({ fault: { abort: { error: { kind: 'http', status: 503 }, percentage: 100 } } })] });
+
+      const reply = await send(harness.port);
+
+      expect(reply.status).toBe(503);
+      expect(reply.body.toString()).toBe('fault filter abort');
+      expect(harness.dials).toEqual([]);
+      expect(backends.every((b) => b.seen.length === 0)).toBe(true);
+      expect(await lastLog(harness, 1)).toMatchObject({ response_code: 503, response_flags: 'FI' });
+    });
+
+    it('delay 300 ms 100%: the answer comes no sooner', async () => {
+      const harness = await startProxy({ routes: [route({ fault: { delay: { fixedDelayMs: 300, percentage: 100 } } })] });
+
+      const started = Date.now();
+      const reply = await send(harness.port);
+
+      expect(reply.status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    });
+  });
+
+  it('route timeout 300 ms against a 2 s backend: 504 "upstream request timeout", flag UT', async () => {
+    for (const backend of backends) backend.behaviour = answerAfter(2_000);
+    const harness = await startProxy({ routes: [route({ timeoutMs: 300 })] });
+
+    const started = Date.now();
+    const reply = await send(harness.port);
+    const elapsed = Date.now() - started;
+
+    expect(reply.status).toBe(504);
+    expect(reply.body.toString()).toBe('upstream request timeout');
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1_500);
+    expect(await lastLog(harness, 1)).toMatchObject({ response_code: 504, response_flags: 'UT' });
+  });
+
+  it('routes exist but none matches: 404, flag NR', async () => {
+    const harness = await startProxy({ routes: [route({ matches: [match({ uri: { kind: 'prefix', value: '/ratings' } })] })] });
+
+    const reply = await send(harness.port, { path: '/reviews/1' });
+
+    expect(reply.status).toBe(404);
+    expect(harness.dials).toEqual([]);
+    expect(await lastLog(harness, 1)).toMatchObject({ response_code: 404, response_flags: 'NR' });
+  });
+
+  it.each<[string, number, string]>([
+    ['GET', 200, 'hello from'],
+    ['POST', 403, 'RBAC: access denied'],
+  ])('L7 authorization ALLOW GET on the Service: %s → %i', async (method, status, body) => {
+    const allowGet: L7Authorization = {
+      name: 'reviews-viewer',
+      namespace: NAMESPACE,
+      targets: [{ group: '', kind: 'Service', name: 'reviews', namespace: '' }],
+      action: 'ALLOW',
+      provider: '',
+      dryRun: false,
+      rules: [{ from: [], to: [{ hosts: [], notHosts: [], ports: [], notPorts: [], methods: ['GET'], notMethods: [], paths: [], notPaths: [] }], when: [] }],
+    };
+    const harness = await startProxy({ authorizations: [allowGet] });
+
+    const reply = await send(harness.port, { method, ...(method === 'POST' ? { body: Buffer.from('{}') } : {}) });
+
+    expect(reply.status).toBe(status);
+    expect(reply.body.toString()).toContain(body);
+    expect(harness.dials).toHaveLength(status === 200 ? 1 : 0);
+  });
+
+  it.each<[string, RouteRule, number, Record<string, string>, string]>([
+    [
+      'redirect keeps the authority and replaces the path',
+      route({ action: { kind: 'redirect', uri: '/v2/reviews', authority: '', scheme: '', port: 0, responseCode: 301 } }),
+      301,
+      { location: `http://${HOST}:${PORT}/v2/reviews?id=1` },
+      '',
+    ],
+    [
+      'redirect to another authority and scheme with 308',
+      route({ action: { kind: 'redirect', uri: '', authority: 'reviews.example.com', scheme: 'https', port: 0, responseCode: 308 } }),
+      308,
+      { location: 'https://reviews.example.com/reviews/1?id=1' },
+      '',
+    ],
+    ['directResponse', route({ action: { kind: 'directResponse', status: 418, body: new TextEncoder().encode('short and stout') } }), 418, {}, 'short and stout'],
+  ])('%s', async (_name, rule, status, headers, body) => {
+    const harness = await startProxy({ routes: [rule] });
+
+    const reply = await send(harness.port, { path: '/reviews/1?id=1' });
+
+    expect(reply.status).toBe(status);
+    expect(reply.headers).toMatchObject(headers);
+    expect(reply.body.toString()).toBe(body);
+    expect(harness.dials).toEqual([]);
+  });
+
+  it('outlier detection: after its 5th consecutive 500 an endpoint is ejected and gets no more requests', async () => {
+    backendOf(V1).behaviour = answerStatus(500);
+    const harness = await startProxy({
+      trafficPolicy: {
+        outlierDetection: { consecutive5xxErrors: 5, intervalMs: 10_000, maxEjectionPercent: 100, minHealthPercent: 0, splitExternalLocalOriginErrors: false },
+        portLevel: [],
+      },
+      random: seededRandom(7),
+    });
+
+    for (let sent = 0; hits(V1) < 5 && sent < 500; sent++) await send(harness.port);
+    expect(hits(V1)).toBe(5);
+
+    const replies: Reply[] = [];
+    for (let i = 0; i < 50; i++) replies.push(await send(harness.port));
+    expect(hits(V1)).toBe(5);
+    expect(replies.every((r) => r.status === 200)).toBe(true);
+  });
+
+  describe('upstream failures', () => {
+    it('no endpoints: 503 "no healthy upstream", flag UH', async () => {
+      const harness = await startProxy({ state: meshState([]) });
+
+      const reply = await send(harness.port);
+
+      expect(reply.status).toBe(503);
+      expect(reply.body.toString()).toBe('no healthy upstream');
+      expect(await lastLog(harness, 1)).toMatchObject({ response_code: 503, response_flags: 'UH' });
+    });
+
+    it('a connect failure on one of 3 endpoints is retried on another by the default policy', async () => {
+      // random() = 0 makes the least-request pick take the first endpoint by uid (reviews-v1) first.
+      const harness = await startProxy({ unreachable: [V1.addresses[0] ?? ''], random: () => 0 });
+
+      const reply = await send(harness.port);
+
+      expect(reply.status).toBe(200);
+      expect(harness.dials).toEqual([V1.addresses[0], V2.addresses[0]]);
+      expect(backendOf(V2).seen[0]?.headers['x-envoy-attempt-count']).toBe('2');
+      expect(await lastLog(harness, 1)).toMatchObject({ response_code: 200, response_flags: '-', upstream_host: `${V2.addresses[0] ?? ''}:${PORT}` });
+    });
+  });
+
+  it('a 100 KiB POST body is forwarded intact, to the first try and to the retry', async () => {
+    const payload = randomBytes(100 * 1024);
+    backendOf(V1).behaviour = answerStatus(503);
+    backendOf(V2).behaviour = (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`${req.body.length} ${bodyDigest(req.body)}`);
+    };
+    const harness = await startProxy({ routes: [route({ retries: retries({ attempts: 2, retryOn: ['5xx'] }) })], random: () => 0 });
+
+    const reply = await send(harness.port, { method: 'POST', path: '/reviews', body: payload, headers: { 'content-type': 'application/octet-stream' } });
+
+    expect(reply.status).toBe(200);
+    expect(reply.body.toString()).toBe(`${payload.length} ${bodyDigest(payload)}`);
+    expect(backendOf(V1).seen).toHaveLength(1);
+    expect(bodyDigest(backendOf(V1).seen[0]?.body ?? Buffer.alloc(0))).toBe(bodyDigest(payload));
+    expect(backendOf(V2).seen[0]?.headers['content-length']).toBe(String(payload.length));
+    expect(await lastLog(harness, 1)).toMatchObject({ bytes_received: payload.length });
+  });
+
+  it('close() ends idle connections at once, lets an in-flight request finish, then refuses new connections', async () => {
+    const harness = await startProxy();
+    const idleAgent = new http.Agent({ keepAlive: true });
+    const busyAgent = new http.Agent({ keepAlive: true });
+    cleanups.push(() => {
+      idleAgent.destroy();
+      busyAgent.destroy();
+      return Promise.resolve();
+    });
+    const idle = await send(harness.port, {}, idleAgent);
+    const idleClosed = new Promise((resolve) => idle.socket.once('close', resolve));
+    for (const backend of backends) backend.behaviour = answerAfter(300);
+    const busy = send(harness.port, {}, busyAgent);
+    // The busy request is in flight once an endpoint has it.
+    while (backends.reduce((n, b) => n + b.seen.length, 0) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const closed = harness.proxy.close();
+    await idleClosed;
+    const reply = await busy;
+    await closed;
+
+    expect(reply.status).toBe(200);
+    expect(reply.headers['connection']).toBe('close');
+    await expect(send(harness.port)).rejects.toThrow();
+  });
+});
