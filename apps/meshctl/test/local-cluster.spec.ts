@@ -214,7 +214,7 @@ describe('meshctl local up / status / down', () => {
     expect({ status: down.status, output: describeResult(down) }).toMatchObject({ status: 0 });
     expectNothingLeft(state, dir);
   });
-  it('up --demo, then exec, logs, ztunnel-config --node, label (live), scale and rollout restart through the CLI', async () => {
+  it('up --demo, then exec, logs, ztunnel-config --node, label (live), scale, rollout restart and a waypoint through the CLI', async () => {
     const dir = stateDir('demo');
     const up = meshctl('local', 'up', '--demo', '--state-dir', dir);
     expect({ status: up.status, output: describeResult(up) }).toMatchObject({ status: 0 });
@@ -268,6 +268,25 @@ describe('meshctl local up / status / down', () => {
     expect(after.filter((f) => before.includes(f))).toEqual([]);
     const again = meshctl('local', 'exec', 'deploy/sleep', ...sd, '--', 'curl', '-sS', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://httpbin.default.svc.cluster.local:8000/status/204');
     expect(again.stdout).toBe('204');
+
+    // A waypoint as istioctl deploys one: the cluster runs it, the namespace binds to it, traffic goes through it.
+    expect(meshctl('local', 'label', 'ns', 'default', 'istio.io/dataplane-mode=ambient', ...sd).status).toBe(0);
+    const wp = meshctl('waypoint', 'apply', '--enroll-namespace', ...sd);
+    expect({ status: wp.status, output: describeResult(wp) }).toMatchObject({ status: 0 });
+    expect(wp.stdout).toContain('✅ waypoint default/waypoint applied');
+    expect(wp.stdout).toContain('✅ namespace default labeled with "istio.io/use-waypoint: waypoint"');
+    expect(meshctl('waypoint', 'list', ...sd).stdout).toMatch(/default\s+waypoint\s+service\s+True/);
+    let viaWaypoint = '';
+    for (let i = 0; i < 50; i++) {
+      viaWaypoint = meshctl('local', 'logs', 'deploy/waypoint', ...sd).stdout;
+      meshctl('local', 'exec', 'deploy/sleep', ...sd, '--', 'curl', '-sS', '-m', '5', '-o', '/dev/null', 'http://httpbin:8000/status/202');
+      if (viaWaypoint.includes('"response_code":202')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(viaWaypoint).toContain('"response_code":202');
+    const wpDelete = meshctl('waypoint', 'delete', ...sd);
+    expect(wpDelete.stdout).toBe('✅ waypoint default/waypoint deleted\n');
+    expect(meshctl('waypoint', 'list', ...sd).stdout).toBe('No waypoints found in namespace default.\n');
 
     const podNetns = readState(dir).netns.filter((n) => n.startsWith(`${state.prefix}-pod-`));
     expect(podNetns).toHaveLength(4);
