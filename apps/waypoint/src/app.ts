@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
 import * as grpc from '@grpc/grpc-js';
 import { createCredentialCache, createHbonePool, createHboneServer, pipeTunnel, type InboundTunnel } from '@weft/hbone';
@@ -16,6 +16,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type pino from 'pino';
 
 import type { WaypointConfig } from './config';
+import { copyingDuplex } from './proxy/copying-duplex';
 import { createHttpProxy, type HttpProxy } from './proxy/http-proxy';
 import { resolveTarget, type WaypointSelf } from './proxy/target';
 import { createTracing, RequestMetrics } from './telemetry';
@@ -40,6 +41,8 @@ export interface Waypoint {
   close(): Promise<void>;
 }
 
+export { copyingDuplex };
+
 const HBONE_PORT = 15008;
 
 function hostOf(address: string): string {
@@ -51,39 +54,6 @@ async function listenFastify(app: FastifyInstance, host: string, port: number): 
   await app.listen({ host, port });
   const address = app.server.address();
   return typeof address === 'object' && address !== null ? address.port : port;
-}
-
-/**
- * A tunnel stream as a plain Duplex that copies every chunk when it is written, for Node's HTTP client and server.
- * Written directly to an Http2Stream, their corked header-and-body writes arrived with the first bytes overwritten
- * (observed both ways over real HBONE tunnels, never over TCP sockets); private copies written one chunk at a time
- * avoid it for the cost of one copy.
- */
-export function copyingDuplex(stream: Duplex): Duplex {
-  const wrapper = new Duplex({
-    write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void) {
-      stream.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk), callback);
-    },
-    final(callback: (error?: Error | null) => void) {
-      stream.end(() => callback());
-    },
-    read() {
-      stream.resume();
-    },
-    destroy(error: Error | null, callback: (error?: Error | null) => void) {
-      stream.destroy(error ?? undefined);
-      callback(error);
-    },
-  });
-  stream.on('data', (chunk: Buffer) => {
-    if (!wrapper.push(chunk)) stream.pause();
-  });
-  stream.on('end', () => wrapper.push(null));
-  stream.on('error', (error) => wrapper.destroy(error));
-  stream.on('close', () => {
-    if (!wrapper.readableEnded) wrapper.destroy();
-  });
-  return wrapper;
 }
 
 /** JWKS documents fetched over HTTP(S) with a timeout (RequestAuthentication `jwksUri`). */

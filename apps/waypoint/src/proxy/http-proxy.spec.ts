@@ -620,6 +620,16 @@ describe('createHttpProxy', () => {
       expect(backendOf(V2).seen[0]?.headers['x-envoy-attempt-count']).toBe('2');
       expect(await lastLog(harness, 1)).toMatchObject({ response_code: 200, response_flags: '-', upstream_host: `${V2.addresses[0] ?? ''}:${PORT}` });
     });
+
+    it('a route without a retry policy (retries attempts: 0) does not retry a connect failure: 503 UF after one try', async () => {
+      const harness = await startProxy({ unreachable: [V1.addresses[0] ?? ''], random: () => 0, routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
+
+      const reply = await send(harness.port);
+
+      expect(reply.status).toBe(503);
+      expect(harness.dials).toEqual([V1.addresses[0]]);
+      expect(await lastLog(harness, 1)).toMatchObject({ response_code: 503, response_flags: 'UF' });
+    });
   });
 
   it('a 100 KiB POST body is forwarded intact, to the first try and to the retry', async () => {

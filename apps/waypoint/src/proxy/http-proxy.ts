@@ -231,7 +231,10 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     rule: RouteRule | undefined,
     signal: AbortSignal,
   ): Promise<Answer> => {
-    const retry = rule === undefined ? DEFAULT_RETRY_POLICY : (rule.retries ?? (rule.fault === undefined ? DEFAULT_RETRY_POLICY : undefined));
+    // The translator already filled in Istio's default policy where the route wrote none; an absent policy on a
+    // rule means retries are off (`attempts: 0`, or a fault on the route). Only the implicit route (no routing
+    // config at all) gets the default here.
+    const retry = rule === undefined ? DEFAULT_RETRY_POLICY : rule.retries;
     const subsetUids = destination.subset === '' ? undefined : new Set(destination.l7?.subsets.find((s) => s.name === destination.subset)?.workloadUids ?? []);
     const runtime = runtimeFor(destination.l7, destination.service, destination.subset, destination.port);
     const tried = new Set<string>();
