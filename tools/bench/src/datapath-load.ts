@@ -114,8 +114,14 @@ export async function bulk(target: Target, streams: number, totalBytes: number, 
   return { streams, bytes, seconds, mbPerSecond: bytes / seconds / 1e6, capped: bytes < each * streams };
 }
 
+/** A persistent connection that carries one request at a time: what the request/response runs drive. */
+export interface Requester {
+  /** Sends one request; resolves once its whole response is in. */
+  request(): Promise<void>;
+}
+
 /** A persistent request/response connection: one request outstanding at a time. */
-export class RrConnection {
+export class RrConnection implements Requester {
   private pending = 0;
   private waiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private static readonly REQUEST = Buffer.alloc(REQUEST_BYTES, 0x71);
@@ -161,6 +167,124 @@ export async function openRr(target: Target, count: number): Promise<RrConnectio
   return Promise.all(Array.from({ length: count }, () => RrConnection.open(target)));
 }
 
+/**
+ * A persistent HTTP/1.1 keep-alive connection, one request outstanding at a time: `POST /` with a REQUEST_BYTES body,
+ * and a response read to its end (Content-Length or chunked, whichever the hop in front of the server chose). A
+ * complete response other than 200 (a proxy's 503, say) completes the request but is counted in `failed`, so a run can
+ * report how many of its requests were refused somewhere on the path.
+ */
+export class HttpConnection implements Requester {
+  /** Complete responses whose status was not 200, since the connection opened. */
+  failed = 0;
+  /** The status line of the last such response. */
+  lastFailure = '';
+  private buffer: Buffer = Buffer.alloc(0);
+  private waiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private readonly requestBytes: Buffer;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    host: string,
+  ) {
+    const head = `POST / HTTP/1.1\r\nhost: ${host}\r\ncontent-type: application/octet-stream\r\ncontent-length: ${REQUEST_BYTES}\r\n\r\n`;
+    this.requestBytes = Buffer.concat([Buffer.from(head, 'latin1'), Buffer.alloc(REQUEST_BYTES, 0x71)]);
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      try {
+        this.parse();
+      } catch (cause) {
+        socket.destroy();
+        this.settle(cause instanceof Error ? cause : new Error(String(cause)));
+      }
+    });
+    socket.once('close', () => this.settle(closedError(socket, 'waiting for an HTTP response')));
+  }
+
+  /** `host` is the Host header (the service name the mesh routes by). */
+  static async open(target: Target, host: string): Promise<HttpConnection> {
+    return new HttpConnection(await connect(target), host);
+  }
+
+  request(): Promise<void> {
+    if (this.waiter !== undefined) return Promise.reject(new Error('a request is already outstanding'));
+    if (this.socket.destroyed) return Promise.reject(closedError(this.socket, 'sending a request'));
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.socket.write(this.requestBytes);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private settle(err?: Error): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (err === undefined) waiter?.resolve();
+    else waiter?.reject(err);
+  }
+
+  /** Consumes one complete response from the buffer, if it holds one. */
+  private parse(): void {
+    const headEnd = this.buffer.indexOf('\r\n\r\n');
+    if (headEnd < 0) return;
+    const head = this.buffer.subarray(0, headEnd).toString('latin1');
+    const [statusLine = '', ...headerLines] = head.split('\r\n');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
+    let length: number | undefined;
+    let chunked = false;
+    for (const line of headerLines) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'content-length') length = Number(value);
+      else if (name === 'transfer-encoding' && value.toLowerCase().includes('chunked')) chunked = true;
+    }
+    let end: number | undefined;
+    const bodyStart = headEnd + 4;
+    if (chunked) {
+      end = chunkedEnd(this.buffer, bodyStart);
+    } else if (length !== undefined && Number.isFinite(length)) {
+      end = this.buffer.length >= bodyStart + length ? bodyStart + length : undefined;
+    } else {
+      this.socket.destroy();
+      this.settle(new Error(`an HTTP response without a length: ${statusLine}`));
+      return;
+    }
+    if (end === undefined) return;
+    this.buffer = this.buffer.subarray(end);
+    if (status !== 200) {
+      this.failed++;
+      this.lastFailure = statusLine;
+    }
+    this.settle();
+  }
+}
+
+/** Where a chunked body starting at `from` ends (after the last chunk and its empty trailer), if it is all there. */
+function chunkedEnd(buffer: Buffer, from: number): number | undefined {
+  let at = from;
+  for (;;) {
+    const lineEnd = buffer.indexOf('\r\n', at);
+    if (lineEnd < 0) return undefined;
+    const size = parseInt(buffer.subarray(at, lineEnd).toString('latin1').split(';')[0] ?? '', 16);
+    if (!Number.isFinite(size)) throw new Error('malformed chunked body');
+    if (size === 0) {
+      // Trailer fields (normally none), then the empty line.
+      const trailerEnd = buffer.indexOf('\r\n\r\n', lineEnd);
+      return trailerEnd < 0 ? undefined : trailerEnd + 4;
+    }
+    const next = lineEnd + 2 + size + 2;
+    if (buffer.length < next) return undefined;
+    at = next;
+  }
+}
+
+export async function openHttp(target: Target, count: number, host: string): Promise<HttpConnection[]> {
+  return Promise.all(Array.from({ length: count }, () => HttpConnection.open(target, host)));
+}
+
 export interface RateResult {
   readonly offered: number;
   readonly completed: number;
@@ -181,7 +305,7 @@ function percentile(sorted: readonly number[], q: number): number {
  * Open loop: requests fall due at `rate` per second for `seconds`, each sent on an idle connection (or queued until
  * one frees up). Latency runs from when the request was due to its complete response.
  */
-export function fixedRate(connections: readonly RrConnection[], rate: number, seconds: number, timeoutMs: number): Promise<RateResult> {
+export function fixedRate(connections: readonly Requester[], rate: number, seconds: number, timeoutMs: number): Promise<RateResult> {
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
   const idle = [...connections];
@@ -198,7 +322,7 @@ export function fixedRate(connections: readonly RrConnection[], rate: number, se
       clearTimeout(timeout);
       reject(err);
     };
-    const dispatch = (connection: RrConnection, due: number): void => {
+    const dispatch = (connection: Requester, due: number): void => {
       connection.request().then(() => {
         const now = performance.now();
         latencies.push(now - due);
@@ -247,7 +371,7 @@ export interface MaxRateResult {
 }
 
 /** Closed loop: every connection sends its next request as soon as the last response is complete. */
-export async function maxRate(connections: readonly RrConnection[], warmupMs: number, measureMs: number): Promise<MaxRateResult> {
+export async function maxRate(connections: readonly Requester[], warmupMs: number, measureMs: number): Promise<MaxRateResult> {
   let completed = 0;
   const start = performance.now();
   const countFrom = start + warmupMs;

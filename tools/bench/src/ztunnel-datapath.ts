@@ -5,15 +5,13 @@
 // the design targets are printed alongside, nothing passes or fails. See README.md for how to read them.
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type * as net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { stringify } from 'yaml';
-
-import { freePorts, procMemory, signal, spawnControlplane, workspaceRoot, Monitoring, type MemoryKb } from './controlplane-process';
+import { freePorts, procMemory, signal, workspaceRoot, type MemoryKb } from './controlplane-process';
 import {
   bulk,
   destroyAllSockets,
@@ -30,7 +28,23 @@ import {
 } from './datapath-load';
 import { benchMain, onCleanup, progress, sleep } from './bench-runtime';
 import { mb, round1, table } from './report';
-import { appBuildProblem, buildApps, CpuWindow, liveChildren, onPath, spawnChild, type Child } from './ztunnel-process';
+import {
+  CpuWindow,
+  ensureAppsBuilt,
+  getJson,
+  liveChildren,
+  loopbackPodEntry,
+  onPath,
+  spawnChild,
+  startBenchControlplane,
+  startLoopbackZtunnel,
+  waitFor,
+  waitZtunnelReady,
+  warningsIn,
+  writeMeshFiles,
+  type LoopbackPod,
+  type ZtunnelDebug,
+} from './ztunnel-process';
 
 const USAGE = `Usage: node dist/ztunnel-datapath.js [options]
   --bulk-mib N          bytes per bulk run, MiB, shared by its streams (default 1024)
@@ -49,8 +63,8 @@ const USAGE = `Usage: node dist/ztunnel-datapath.js [options]
 const TARGETS = { httpRateVsDirect: 0.5, coresPerSideAt1000: 0.06, bulkVsIperf3: 0.15 } as const;
 
 // Loopback addresses of the two pods (not 127.0.0.2/3, which the component tests use).
-const CLIENT_POD = { uid: 'bench-client', name: 'client', serviceAccount: 'client', address: '127.0.10.2', node: 'node-a' } as const;
-const SERVER_POD = { uid: 'bench-server', name: 'server', serviceAccount: 'server', address: '127.0.10.3', node: 'node-b' } as const;
+const CLIENT_POD: LoopbackPod = { uid: 'bench-client', name: 'client', serviceAccount: 'client', address: '127.0.10.2', node: 'node-a' } as const;
+const SERVER_POD: LoopbackPod = { uid: 'bench-server', name: 'server', serviceAccount: 'server', address: '127.0.10.3', node: 'node-b' } as const;
 const SERVICE_VIP = '10.96.10.80';
 const APP_PORT = 8080;
 const TOKENS = { 'node-a': 'bench-ztunnel-node-a-token-0123456789abcdef0123456789', 'node-b': 'bench-ztunnel-node-b-token-0123456789abcdef0123456789' } as const;
@@ -109,7 +123,7 @@ let tempDir: string | undefined;
 
 // ---- the mesh ----
 
-function podObject(pod: typeof CLIENT_POD | typeof SERVER_POD, labels: Record<string, string>): object {
+function podObject(pod: LoopbackPod, labels: Record<string, string>): object {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -130,48 +144,6 @@ const MANIFESTS = [
     spec: { clusterIP: SERVICE_VIP, clusterIPs: [SERVICE_VIP], selector: { app: 'server' }, ports: [{ name: 'tcp', port: 80, targetPort: APP_PORT }] },
   },
 ];
-
-interface ZtunnelChild extends Child {
-  readonly ports: { readonly admin: number; readonly readiness: number; readonly stats: number };
-}
-
-async function waitFor(what: string, child: Child | undefined, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    const status = child?.exitStatus();
-    if (child !== undefined && status !== undefined) throw new Error(`${child.name} exited (${status}) while waiting for ${what}:\n${child.tail()}`);
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${child === undefined ? '' : `:\n${child.tail()}`}`);
-    await sleep(50);
-  }
-}
-
-async function getJson(port: number, pathname: string): Promise<unknown> {
-  const response = await fetch(`http://127.0.0.1:${port}${pathname}`, { signal: AbortSignal.timeout(5_000) });
-  if (!response.ok) throw new Error(`${pathname}: HTTP ${response.status}`);
-  return response.json();
-}
-
-interface ZtunnelDebug {
-  readonly open: number;
-  readonly pool: readonly { readonly streams: number }[];
-}
-
-/** `<name>: <msg>` of every line the child logged at warn or above (pino lines and access-log lines). */
-function warningsIn(child: Child): string[] {
-  const found: string[] = [];
-  for (const line of child.tail(100_000).split('\n')) {
-    try {
-      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown; message?: unknown; error?: unknown };
-      if (typeof entry.level === 'number' && entry.level >= 40) found.push(`${child.name}: ${String(entry.msg)}`);
-      // Access-log lines (scope "access") carry the level as text.
-      if (entry.level === 'warn' || entry.level === 'error') found.push(`${child.name}: access ${String(entry.message)}: ${String(entry.error ?? '')}`);
-    } catch {
-      // an access-log line or other text
-    }
-  }
-  return found;
-}
 
 // ---- the measurements ----
 
@@ -222,17 +194,7 @@ async function iperf3(binary: string, dir: string, streams: number, bytes: numbe
 
 async function run(options: Options): Promise<void> {
   const root = workspaceRoot(__dirname);
-  const problems = ['controlplane', 'ztunnel'].flatMap((app) => {
-    const problem = appBuildProblem(root, app);
-    return problem === undefined ? [] : [problem];
-  });
-  if (problems.length > 0 && options.skipBuild) {
-    if (problems.some((p) => p.includes('missing'))) throw new Error(`${problems.join('; ')}; build with: npx nx run-many -t build -p controlplane ztunnel`);
-    progress(`warning: ${problems.join('; ')}; using them anyway (--skip-build)`);
-  } else if (problems.length > 0) {
-    progress(`${problems.join('; ')}; building controlplane and ztunnel`);
-    buildApps(root, ['controlplane', 'ztunnel']);
-  }
+  ensureAppsBuilt(root, ['controlplane', 'ztunnel'], options.skipBuild);
 
   const runStart = performance.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'weft-bench-ztunnel-'));
@@ -241,40 +203,13 @@ async function run(options: Options): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     tempDir = undefined;
   });
-  const manifests = path.join(dir, 'manifests');
-  await mkdir(manifests);
-  await writeFile(path.join(manifests, '.mesh.yaml.tmp'), MANIFESTS.map((o) => stringify(o)).join('---\n'));
-  await rename(path.join(manifests, '.mesh.yaml.tmp'), path.join(manifests, 'mesh.yaml'));
-  await writeFile(path.join(dir, 'tokens.yaml'), stringify({ tokens: Object.entries(TOKENS).map(([node, token]) => ({ token, node })) }));
-  for (const [node, token] of Object.entries(TOKENS)) await writeFile(path.join(dir, `${node}.token`), token);
+  const manifests = await writeMeshFiles(dir, MANIFESTS, TOKENS);
 
   const [xdsPlaintext, xdsTls, monitoringPort, ...zPorts] = await freePorts(10);
   if (xdsPlaintext === undefined || xdsTls === undefined || monitoringPort === undefined || zPorts.length !== 7) throw new Error('no free ports');
 
   // 1. The controlplane.
-  const controlplane = spawnControlplane(path.join(root, 'apps/controlplane/dist/main.js'), {
-    WEFT_MANIFEST_DIR: manifests,
-    WEFT_CA_DIR: path.join(dir, 'ca'),
-    WEFT_BOOTSTRAP_TOKENS_FILE: path.join(dir, 'tokens.yaml'),
-    WEFT_XDS_PLAINTEXT_PORT: String(xdsPlaintext),
-    WEFT_XDS_TLS_PORT: String(xdsTls),
-    WEFT_MONITORING_PORT: String(monitoringPort),
-    WEFT_LISTEN_ADDRESS: '127.0.0.1',
-    PILOT_DEBOUNCE_AFTER_MS: '10',
-    WEFT_DRAIN_DEADLINE_MS: '500',
-    LOG_LEVEL: 'warn',
-  });
-  liveChildren.set(controlplane.pid, 'controlplane');
-  void controlplane.exited.then(() => liveChildren.delete(controlplane.pid));
-  onCleanup('stop the controlplane', () => controlplane.stop(3_000));
-  const monitoring = new Monitoring(monitoringPort);
-  await waitFor('the controlplane /ready', undefined, 30_000, async () => {
-    const status = controlplane.exitStatus();
-    if (status !== undefined) throw new Error(`the controlplane exited (${status}):\n${controlplane.tail()}`);
-    return monitoring.isReady();
-  }).catch((cause: unknown) => {
-    throw new Error(`${String(cause)}\n${controlplane.tail()}`);
-  });
+  const controlplane = await startBenchControlplane(root, dir, manifests, { xdsPlaintext, xdsTls, monitoring: monitoringPort });
   progress(`controlplane ready, pid ${controlplane.pid}`);
 
   // 2. The app server.
@@ -283,44 +218,11 @@ async function run(options: Options): Promise<void> {
   await waitFor('the app server', server, 10_000, async () => server.tail().includes('listening'));
 
   // 3. The ztunnels.
-  const ztunnelMain = path.join(root, 'apps/ztunnel/dist/main.js');
-  const startZtunnel = (node: 'node-a' | 'node-b', pods: string, ports: readonly number[]): ZtunnelChild => {
-    const [admin = 0, stats = 0, readiness = 0] = ports;
-    const child = spawnChild(
-      `ztunnel ${node}`,
-      process.execPath,
-      [ztunnelMain],
-      {
-        WEFT_ZTUNNEL_MODE: 'loopback',
-        NODE_NAME: node,
-        POD_NAME: `ztunnel-${node}`,
-        XDS_ADDRESS: `127.0.0.1:${xdsTls}`,
-        XDS_SERVER_NAME: 'istiod.istio-system.svc',
-        XDS_ROOT_CA: path.join(dir, 'ca', 'self-signed-ca-cert.pem'),
-        WEFT_TOKEN_FILE: path.join(dir, `${node}.token`),
-        WEFT_LOOPBACK_PODS: pods,
-        ADMIN_PORT: String(admin),
-        STATS_PORT: String(stats),
-        READINESS_PORT: String(readiness),
-        WEFT_LISTEN_ADDRESS: '127.0.0.1',
-        WEFT_DRAIN_DEADLINE_MS: '500',
-        LOG_LEVEL: options.logLevel,
-      },
-      path.join(dir, `ztunnel-${node}.log`),
-    );
-    onCleanup(`stop ztunnel ${node}`, () => child.stop(3_000));
-    return Object.assign(child, { ports: { admin, stats, readiness } });
-  };
-  const pod = (p: typeof CLIENT_POD | typeof SERVER_POD, target: string): string => `${p.uid}=default/${p.name}/${p.serviceAccount}@${p.address}>${target}`;
-  const a = startZtunnel('node-a', pod(CLIENT_POD, `${SERVICE_VIP}:80`), zPorts.slice(0, 3));
-  const b = startZtunnel('node-b', pod(SERVER_POD, `${SERVER_POD.address}:${APP_PORT}`), zPorts.slice(3, 6));
-  for (const z of [a, b]) {
-    await waitFor(`${z.name} ready`, z, 30_000, async () => (await fetch(`http://127.0.0.1:${z.ports.readiness}/healthz/ready`)).ok);
-    await waitFor(`${z.name} certificates`, z, 30_000, async () => {
-      const dump = (await getJson(z.ports.admin, '/config_dump')) as { certificates: { state: string }[] };
-      return dump.certificates.length > 0 && dump.certificates.every((c) => c.state === 'Available');
-    });
-  }
+  const startZtunnel = (node: 'node-a' | 'node-b', pods: string, ports: readonly number[]) =>
+    startLoopbackZtunnel({ root, dir, xdsTls, node, pods, ports, logLevel: options.logLevel });
+  const a = startZtunnel('node-a', loopbackPodEntry(CLIENT_POD, `${SERVICE_VIP}:80`), zPorts.slice(0, 3));
+  const b = startZtunnel('node-b', loopbackPodEntry(SERVER_POD, `${SERVER_POD.address}:${APP_PORT}`), zPorts.slice(3, 6));
+  for (const z of [a, b]) await waitZtunnelReady(z);
   const direct: Target = { host: SERVER_POD.address, port: APP_PORT };
   const mesh: Target = { host: CLIENT_POD.address, port: 15001 };
   await waitFor('a first connection through the mesh', a, 30_000, async () => {
