@@ -621,6 +621,15 @@ describe('createHttpProxy', () => {
       expect(await lastLog(harness, 1)).toMatchObject({ response_code: 200, response_flags: '-', upstream_host: `${V2.addresses[0] ?? ''}:${PORT}` });
     });
 
+    it('keeps upstream tunnels alive: sequential requests to one endpoint share one tunnel', async () => {
+      const harness = await startProxy({ routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
+
+      for (let i = 0; i < 5; i++) expect((await send(harness.port)).status).toBe(200);
+
+      expect(harness.dials).toEqual([V1.addresses[0]]);
+      expect(backendOf(V1).seen).toHaveLength(5);
+    });
+
     it('a route without a retry policy (retries attempts: 0) does not retry a connect failure: 503 UF after one try', async () => {
       const harness = await startProxy({ unreachable: [V1.addresses[0] ?? ''], random: () => 0, routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
 

@@ -32,6 +32,7 @@ import { accessLogLine } from '../telemetry';
 import { ConnectionPoolLimits, createLoadBalancer, effectivePolicy, OutlierDetector, resolveEndpoints, type Endpoint, type LoadBalancerState } from '../upstream';
 import type { L7Config } from '../xds/l7-config';
 import type { WaypointSelf } from './target';
+import { TunnelAgents, UpstreamConnectError } from './tunnel-agent';
 
 /** Istio's retry policy for routes that set none (reference §7.4): local failures only, 2 retries. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
@@ -141,12 +142,10 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-/** One HTTP/1.1 exchange over an already open tunnel. */
-function exchange(stream: Duplex, request: { method: string; path: string; headers: Record<string, string | string[]>; body: Buffer }, signal: AbortSignal): Promise<http.IncomingMessage> {
+/** One HTTP/1.1 exchange through the endpoint's agent (an idle tunnel reused, or a new one opened). */
+function exchange(agent: http.Agent, request: { method: string; path: string; headers: Record<string, string | string[]>; body: Buffer }, signal: AbortSignal): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    // No agent: with one (even `agent: false`, a throw-away Agent) Node ignores `createConnection` and dials
-    // `localhost:80` itself. Without one it uses the tunnel and sends `Connection: close`.
-    const req = http.request({ method: request.method, path: request.path, headers: request.headers, createConnection: () => stream as never });
+    const req = http.request({ agent, method: request.method, path: request.path, headers: request.headers });
     const onAbort = (): void => {
       req.destroy(new Error('aborted'));
     };
@@ -167,6 +166,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   const random = context.random ?? Math.random;
   const now = context.now ?? Date.now;
   const tunnels = new WeakMap<object, { tunnel: TunnelInfo; target: ServiceTarget }>();
+  const agents = new TunnelAgents();
   // The HTTP server never listens (connections are handed to it), so Node tracks none of them for
   // close()/closeAllConnections(): the proxy tracks its connections and their in-flight requests itself.
   const inFlight = new Map<Duplex, number>();
@@ -253,20 +253,16 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       let outcome: AttemptOutcome;
       let response: http.IncomingMessage | undefined;
       try {
-        const stream = await context.dial(endpoint, attemptSignal).catch(() => undefined);
-        if (stream === undefined) {
-          outcome = { kind: 'connect-failure' };
-        } else {
-          try {
-            const headers = { ...request.headers, 'x-envoy-attempt-count': String(retries + 1) };
-            response = await exchange(stream, { ...request, headers }, attemptSignal);
-            const grpc = response.headers['grpc-status'];
-            outcome = { kind: 'response', status: response.statusCode ?? 502, ...(typeof grpc === 'string' ? { grpcStatus: Number(grpc) } : {}) };
-          } catch (cause) {
-            context.logger.debug({ endpoint: `${endpoint.ip}:${endpoint.port}`, err: cause instanceof Error ? cause.message : String(cause) }, 'upstream attempt failed');
-            outcome = !signal.aborted && attemptSignal.aborted ? { kind: 'per-try-timeout' } : { kind: 'reset' };
-            stream.destroy();
-          }
+        try {
+          const headers = { ...request.headers, 'x-envoy-attempt-count': String(retries + 1) };
+          const agent = agents.agent(`${endpoint.uid}|${endpoint.ip}|${endpoint.port}`, (dialSignal) => context.dial(endpoint, dialSignal));
+          response = await exchange(agent, { ...request, headers }, attemptSignal);
+          const grpc = response.headers['grpc-status'];
+          outcome = { kind: 'response', status: response.statusCode ?? 502, ...(typeof grpc === 'string' ? { grpcStatus: Number(grpc) } : {}) };
+        } catch (cause) {
+          context.logger.debug({ endpoint: `${endpoint.ip}:${endpoint.port}`, err: cause instanceof Error ? cause.message : String(cause) }, 'upstream attempt failed');
+          outcome =
+            cause instanceof UpstreamConnectError ? { kind: 'connect-failure' } : !signal.aborted && attemptSignal.aborted ? { kind: 'per-try-timeout' } : { kind: 'reset' };
         }
       } finally {
         runtime.lb.finished(endpoint.uid);
@@ -494,7 +490,10 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     close() {
       closing = true;
       for (const [stream, active] of inFlight) if (active === 0) stream.destroy();
-      if (inFlight.size === 0) return Promise.resolve();
+      if (inFlight.size === 0) {
+        agents.close();
+        return Promise.resolve();
+      }
       return new Promise((resolve) => {
         const deadline = setTimeout(() => {
           for (const stream of inFlight.keys()) stream.destroy();
@@ -502,6 +501,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         deadline.unref();
         drained.add(() => {
           clearTimeout(deadline);
+          agents.close();
           resolve();
         });
       });
