@@ -2,8 +2,8 @@
 // CommonTrafficLabels (apps/ztunnel/src/telemetry/traffic-labels.ts), so a request counted here and the connection
 // ztunnel carried it on share every source/destination label value.
 
-import { formatSpiffeId, identityFromWorkload } from '@weft/identity';
 import type { Workload } from '@weft/mesh-model';
+import { localityLabels, peerLabels, UNKNOWN } from '@weft/metrics';
 
 /** Every label, in ztunnel's order with the request labels Envoy's stats filter adds after `request_protocol`. */
 export const REQUEST_LABEL_NAMES = [
@@ -41,7 +41,10 @@ export const REQUEST_LABEL_NAMES = [
 export type RequestLabelName = (typeof REQUEST_LABEL_NAMES)[number];
 export type RequestLabels = Readonly<Record<RequestLabelName, string>>;
 
-export const UNKNOWN = 'unknown';
+export { UNKNOWN };
+
+type PeerLabelName = Exclude<RequestLabelName, 'reporter' | 'request_protocol' | 'response_code' | 'grpc_response_status' | 'response_flags' | 'connection_security_policy' | LocalityLabelName>;
+type LocalityLabelName = 'source_region' | 'source_zone' | 'destination_region' | 'destination_zone';
 /** Istio's stats reporter for a waypoint (`SERVER_GATEWAY`), exported as `reporter="waypoint"`. */
 export const WAYPOINT_REPORTER = 'waypoint';
 
@@ -67,51 +70,23 @@ export interface RequestRecord {
   readonly responseBytes: number;
 }
 
-const orUnknown = (value: string | undefined): string => (value === undefined || value === '' ? UNKNOWN : value);
-
-/** The workload's own identity, `spiffe://<td>/ns/<ns>/sa/<sa>` (ztunnel `workloadSpiffeId`). */
-export function workloadPrincipal(workload: Workload): string {
-  return formatSpiffeId(identityFromWorkload(workload.trustDomain, workload.namespace, workload.serviceAccount));
-}
-
-/**
- * The label set of a request. Source and destination labels follow ztunnel's rules (`*_workload` is the owner name,
- * `*_app`/`*_version` repeat the canonical service and revision, unknown values read `unknown`); the request labels
- * follow Envoy's Istio stats filter: `response_code` is `0` when nothing was sent, `grpc_response_status` is empty
- * unless a gRPC status was seen, and the downstream is always HBONE, so the policy is `mutual_tls`.
- */
 export function requestLabels(r: RequestRecord): RequestLabels {
-  const { source: s, destination: d, destinationService: svc } = r;
+  const labels = peerLabels({
+    ...(r.source === undefined ? {} : { source: r.source }),
+    sourcePrincipal: r.sourcePrincipal,
+    ...(r.destination === undefined ? {} : { destination: r.destination }),
+    ...(r.destinationPrincipal === undefined ? {} : { destinationPrincipal: r.destinationPrincipal }),
+    ...(r.destinationService === undefined ? {} : { destinationService: r.destinationService }),
+  }) as Record<PeerLabelName, string>;
   return {
     reporter: WAYPOINT_REPORTER,
-    source_workload: orUnknown(s?.workloadName),
-    source_canonical_service: orUnknown(s?.canonicalName),
-    source_canonical_revision: orUnknown(s?.canonicalRevision),
-    source_workload_namespace: orUnknown(s?.namespace),
-    source_principal: orUnknown(r.sourcePrincipal),
-    source_app: orUnknown(s?.canonicalName),
-    source_version: orUnknown(s?.canonicalRevision),
-    source_cluster: orUnknown(s?.clusterId),
-    destination_service: orUnknown(svc?.hostname),
-    destination_service_namespace: orUnknown(svc?.namespace),
-    destination_service_name: orUnknown(svc?.name),
-    destination_workload: orUnknown(d?.workloadName),
-    destination_canonical_service: orUnknown(d?.canonicalName),
-    destination_canonical_revision: orUnknown(d?.canonicalRevision),
-    destination_workload_namespace: orUnknown(d?.namespace),
-    destination_principal: orUnknown(r.destinationPrincipal ?? (d === undefined ? undefined : workloadPrincipal(d))),
-    destination_app: orUnknown(d?.canonicalName),
-    destination_version: orUnknown(d?.canonicalRevision),
-    destination_cluster: orUnknown(d?.clusterId),
+    ...labels,
     request_protocol: r.protocol,
     response_code: String(r.responseCode),
     grpc_response_status: r.protocol === 'grpc' && r.grpcStatus !== undefined ? String(r.grpcStatus) : '',
     response_flags: r.responseFlags === '' ? '-' : r.responseFlags,
     connection_security_policy: 'mutual_tls',
     // ztunnel adds locality once either end is known; a waypoint request always has its HBONE peer.
-    source_region: orUnknown(s?.locality?.region),
-    source_zone: orUnknown(s?.locality?.zone),
-    destination_region: orUnknown(d?.locality?.region),
-    destination_zone: orUnknown(d?.locality?.zone),
+    ...(localityLabels(r) as Record<LocalityLabelName, string>),
   };
 }

@@ -2,6 +2,7 @@
 // a connection's two ends as the store knows them. Label order and spelling are Istio's, so dashboards work as is.
 
 import type { Service, Workload } from '@weft/mesh-model';
+import { localityLabels, peerLabels } from '@weft/metrics';
 
 import { workloadSpiffeId } from '../routing';
 
@@ -44,7 +45,7 @@ export const TRAFFIC_LABEL_NAMES = [
 export type TrafficLabelName = (typeof TRAFFIC_LABEL_NAMES)[number];
 export type TrafficLabels = Readonly<Partial<Record<TrafficLabelName, string>>>;
 
-export const UNKNOWN = 'unknown';
+export { UNKNOWN } from '@weft/metrics';
 
 export interface TrafficEnds {
   readonly reporter: Reporter;
@@ -62,45 +63,23 @@ export interface TrafficEnds {
   readonly responseFlags?: ResponseFlag;
 }
 
-const orUnknown = (value: string | undefined): string => (value === undefined || value === '' ? UNKNOWN : value);
-
 /**
- * The label set of a connection. `*_workload` is the owner name (`workload_name`), `*_app`/`*_version` repeat the
- * canonical service and revision, `destination_principal` is the destination's identity, unknown values read
- * `unknown` (reference §8.1).
+ * The label set of a connection (reference §8.1): Istio's source/destination labels (libs/metrics), the TCP ones,
+ * and locality once either end is known, as in recent ztunnel.
  */
 export function trafficLabels(ends: TrafficEnds): TrafficLabels {
-  const { source: s, destination: d, destinationService: svc } = ends;
+  const { source: s, destination: d } = ends;
   const labels: Record<string, string> = {
     reporter: ends.reporter,
-    source_workload: orUnknown(s?.workloadName),
-    source_canonical_service: orUnknown(s?.canonicalName),
-    source_canonical_revision: orUnknown(s?.canonicalRevision),
-    source_workload_namespace: orUnknown(s?.namespace),
-    source_principal: orUnknown(ends.sourcePrincipal),
-    source_app: orUnknown(s?.canonicalName),
-    source_version: orUnknown(s?.canonicalRevision),
-    source_cluster: orUnknown(s?.clusterId),
-    destination_service: orUnknown(svc?.hostname),
-    destination_service_namespace: orUnknown(svc?.namespace),
-    destination_service_name: orUnknown(svc?.name),
-    destination_workload: orUnknown(d?.workloadName),
-    destination_canonical_service: orUnknown(d?.canonicalName),
-    destination_canonical_revision: orUnknown(d?.canonicalRevision),
-    destination_workload_namespace: orUnknown(d?.namespace),
-    destination_principal: orUnknown(d === undefined ? undefined : workloadSpiffeId(d)),
-    destination_app: orUnknown(d?.canonicalName),
-    destination_version: orUnknown(d?.canonicalRevision),
-    destination_cluster: orUnknown(d?.clusterId),
+    ...peerLabels({
+      ...(s === undefined ? {} : { source: s }),
+      ...(ends.sourcePrincipal === undefined ? {} : { sourcePrincipal: ends.sourcePrincipal }),
+      ...(d === undefined ? {} : { destination: d, destinationPrincipal: workloadSpiffeId(d) }),
+      ...(ends.destinationService === undefined ? {} : { destinationService: ends.destinationService }),
+    }),
     request_protocol: 'tcp',
     response_flags: ends.responseFlags ?? '-',
     connection_security_policy: ends.securityPolicy,
   };
-  if (s !== undefined || d !== undefined || ends.sourcePrincipal !== undefined) {
-    labels.source_region = orUnknown(s?.locality?.region);
-    labels.source_zone = orUnknown(s?.locality?.zone);
-    labels.destination_region = orUnknown(d?.locality?.region);
-    labels.destination_zone = orUnknown(d?.locality?.zone);
-  }
-  return labels;
+  return s !== undefined || d !== undefined || ends.sourcePrincipal !== undefined ? { ...labels, ...localityLabels(ends) } : labels;
 }
