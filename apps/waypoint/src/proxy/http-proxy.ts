@@ -176,7 +176,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     inFlight.delete(stream);
     if (inFlight.size === 0) for (const resolve of drained) resolve();
   };
-  const runtimes = new Map<string, { policyKey: string; runtime: UpstreamRuntime }>();
+  const runtimes = new Map<string, { l7: WaypointService | undefined; policyKey: string; runtime: UpstreamRuntime }>();
   let security: { version: number; authenticators: Map<string, RequestAuthenticator>; authorizers: Map<string, L7Authorizer> } = {
     version: -1,
     authenticators: new Map(),
@@ -202,15 +202,23 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     return { authn, authz };
   };
 
-  /** Load balancer, outlier detector and limits per destination service/subset/port; rebuilt when its policy changes. */
+  /**
+   * Load balancer, outlier detector and limits per destination service/subset/port; rebuilt when its policy changes.
+   * The policy is merged and compared only when the WaypointService object changed (a new xDS version), not per
+   * request.
+   */
   const runtimeFor = (l7: WaypointService | undefined, service: Service, subset: string, port: number): UpstreamRuntime => {
-    const policy = l7 === undefined ? {} : effectivePolicy(l7, subset, port);
     const key = `${service.namespace}/${service.hostname}|${subset}|${port}`;
-    const policyKey = JSON.stringify(policy);
     const held = runtimes.get(key);
-    if (held !== undefined && held.policyKey === policyKey) return held.runtime;
+    if (held !== undefined && held.l7 === l7) return held.runtime;
+    const policy = l7 === undefined ? {} : effectivePolicy(l7, subset, port);
+    const policyKey = JSON.stringify(policy);
+    if (held !== undefined && held.policyKey === policyKey) {
+      runtimes.set(key, { ...held, l7 });
+      return held.runtime;
+    }
     const runtime = { lb: createLoadBalancer(policy.loadBalancer, random), outlier: new OutlierDetector(policy.outlierDetection, now), limits: new ConnectionPoolLimits(policy.connectionPool) };
-    runtimes.set(key, { policyKey, runtime });
+    runtimes.set(key, { l7, policyKey, runtime });
     return runtime;
   };
 
