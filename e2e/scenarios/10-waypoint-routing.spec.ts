@@ -1,10 +1,13 @@
 // Scenario 10: L7 traffic management in a waypoint. Ambient `default` bound to a service waypoint (`istio.io/use-waypoint:
 // waypoint`), the guide's sleep + httpbin (2 replicas) and Istio's helloworld v1/v2. Through the waypoint:
 // - retries: httpbin's /status/200,503 fails about half the time without retries; a VirtualService retrying 5xx hides
-//   the failures (each try is an independent coin flip, so attempts: 3 leaves 1/16 and attempts: 10 leaves 1/2048);
+//   most failures (each try is an independent coin flip, so attempts: 3 leaves 1/16); a Service over one healthy and
+//   one always-503 pod fails half the time without retries and not at all with attempts: 3, as a retry avoids the
+//   host already tried;
 // - canary: a VirtualService over DestinationRule subsets splits 90/10, then an HTTPRoute over per-version Services;
 // - header routing: `end-user: jason` goes to v2, everyone else to v1;
-// - faults and timeouts: abort 50% with 503, delay 2 s, a 1 s route timeout on /delay/3 answering 504.
+// - faults and timeouts: abort 50% with 503, delay 2 s, a 1 s route timeout on /delay/3 answering 504;
+// - an h2c client is served over HTTP/2 end to end through HBONE.
 // Config propagation is awaited by observing the behaviour it should cause, never by a fixed sleep.
 
 import type { ClusterDriver } from '../src/driver';
@@ -151,6 +154,71 @@ const retryVs = (attempts: number): { yaml: string } =>
       retryOn: 5xx
 `);
 
+/**
+ * "A backend answering 503 to half its requests": Service flaky over two http-echo pods, one answering 200 and one
+ * 503. Istio's retry policy skips hosts already tried (previous_hosts), so a retry of a 503 reaches the healthy pod.
+ */
+const FLAKY_URL = 'http://flaky:5678/';
+const flakyDeployment = (name: string, args: string): string => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ${NS}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: flaky
+      variant: ${name}
+  template:
+    metadata:
+      labels:
+        app: flaky
+        variant: ${name}
+    spec:
+      containers:
+      - name: echo
+        image: hashicorp/http-echo:1.0
+        args: [${args}]
+        ports:
+        - containerPort: 5678`;
+const FLAKY = {
+  yaml: [
+    `apiVersion: v1
+kind: Service
+metadata:
+  name: flaky
+  namespace: ${NS}
+spec:
+  selector:
+    app: flaky
+  ports:
+  - name: http
+    port: 5678
+    targetPort: 5678`,
+    flakyDeployment('flaky-ok', '"-text=ok"'),
+    flakyDeployment('flaky-503', '"-text=unavailable", "-status-code=503"'),
+  ].join('\n---\n'),
+};
+const FLAKY_RETRY_VS = {
+  yaml: `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: flaky
+  namespace: ${NS}
+spec:
+  hosts:
+  - flaky
+  http:
+  - route:
+    - destination:
+        host: flaky
+    retries:
+      attempts: 3
+      retryOn: 5xx
+`,
+};
+
 describe('scenario 10: routing, retries, canaries and faults in a waypoint', () => {
   const cluster = useCluster();
   let waypointIp = '';
@@ -180,7 +248,7 @@ describe('scenario 10: routing, retries, canaries and faults in a waypoint', () 
 
   describe('retries', () => {
     afterAll(async () => {
-      await cluster().delete(retryVs(3));
+      await cluster().delete(retryVs(3), FLAKY_RETRY_VS, FLAKY);
     });
 
     it('without retries about half of /status/200,503 fail', async () => {
@@ -203,13 +271,25 @@ describe('scenario 10: routing, retries, canaries and faults in a waypoint', () 
       if (failed > 0) expect(await d.logs(NS, 'deployment/waypoint')).toMatch(/"response_code":503,"response_flags":"URX"/);
     });
 
-    it('with retries {attempts: 10, retryOn: 5xx} at least 99% of 500 requests succeed', async () => {
+    it('a backend whose one pod of two always answers 503: about half fail without retries', async () => {
       const d = cluster();
-      await d.apply(retryVs(10));
-      await eventually(() => burst(d, `${HTTPBIN}/status/200,503`, 100), (s) => count(s, is('200')) === 100, PROPAGATION_MS);
-      const samples = await burst(d, `${HTTPBIN}/status/200,503`, 500);
+      await d.apply(FLAKY);
+      const samples = await burst(d, FLAKY_URL, 200, { body: true });
+      const failed = count(samples, is('503'));
+      expect({ tally: tally(samples), ok: count(samples, is('200')) + failed === 200, halfFail: failed >= 60 && failed <= 140 }).toEqual({ tally: tally(samples), ok: true, halfFail: true });
+    });
+
+    it('with retries {attempts: 3, retryOn: 5xx} at least 99% of 500 requests succeed: a retry goes to another host', async () => {
+      const d = cluster();
+      await d.apply(FLAKY_RETRY_VS);
+      await eventually(() => burst(d, FLAKY_URL, 100), (s) => count(s, is('200')) === 100, PROPAGATION_MS);
+      const tries503 = async (): Promise<number> => (await d.logs(NS, 'deployment/flaky-503')).match(/ GET \/ 503 /g)?.length ?? 0;
+      const before = await tries503();
+      const samples = await burst(d, FLAKY_URL, 500, { body: true });
       expect(samples).toHaveLength(500);
       expect({ tally: tally(samples), atLeast99PercentOk: count(samples, is('200')) >= 495 }).toEqual({ tally: tally(samples), atLeast99PercentOk: true });
+      // The 503 pod still got about half the first tries (about 250); each was retried on the healthy pod.
+      expect((await tries503()) - before).toBeGreaterThan(150);
     });
   });
 
@@ -273,6 +353,13 @@ describe('scenario 10: routing, retries, canaries and faults in a waypoint', () 
         mike: { '200 Hello version: v1': 20 },
       });
     });
+  });
+
+  it('an h2c client (HTTP/2 with prior knowledge) is served over HTTP/2 through the waypoint', async () => {
+    const d = cluster();
+    const r = await d.exec(NS, SLEEP, ['curl', '-s', '--http2-prior-knowledge', '-o', '/dev/null', '-w', '%{http_code} %{http_version}', `${HTTPBIN}/headers`]);
+    expect(r.stdout).toBe('200 2');
+    expect(await d.logs(NS, 'deployment/waypoint')).toMatch(/"path":"\/headers","protocol":"HTTP\/2"|"protocol":"HTTP\/2"[^\n]*"path":"\/headers"/);
   });
 
   describe('faults and timeouts', () => {

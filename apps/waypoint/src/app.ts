@@ -198,7 +198,7 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
         await passthrough(tunnel, lb.pick(resolveEndpoints(store, target.service, target.port)));
         return;
       }
-      http.serve(copyingDuplex(tunnel.accept()), { peerPrincipal, sourceIp: tunnel.remoteAddress.address, destinationIp: tunnel.authority.host, destinationPort: tunnel.authority.port }, { service: target.service, ...(target.l7 === undefined ? {} : { l7: target.l7 }), port: target.port });
+      http.serve(copyingDuplex(tunnel.accept()), { peerPrincipal, sourceIp: tunnel.remoteAddress.address, destinationIp: tunnel.authority.host, destinationPort: tunnel.authority.port }, { service: target.service, ...(target.l7 === undefined ? {} : { l7: target.l7 }), port: target.port, protocol: target.protocol });
     };
 
     // 5. HBONE server: clients' ztunnels tunnel to 15008 with the service VIP (or pod IP) as :authority.

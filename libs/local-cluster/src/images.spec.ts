@@ -30,6 +30,7 @@ describe('planContainer', () => {
     ['ealen/echo-server:latest', {}, 'echo', { app: 'echo-server', args: ['--port', '80', '--hostname', pod.name] }, [80]],
     ['ealen/echo-server', { env: [{ name: 'PORT', value: '8080' }] }, 'echo', { args: ['--port', '8080', '--hostname', pod.name] }, [8080]],
     ['hashicorp/http-echo', { args: ['-text=hello', '-listen=:8080'] }, 'echo', { app: 'echo-server', args: ['--port', '8080', '--text', 'hello'] }, [8080]],
+    ['hashicorp/http-echo', { args: ['-text=down', '-status-code=503'] }, 'echo', { app: 'echo-server', args: ['--port', '5678', '--text', 'down', '--status-code', '503'] }, [5678]],
     ['istio/examples-helloworld-v1', {}, 'hello', { app: 'hello', args: ['--port', '5000', '--version', 'v1', '--instance', pod.name] }, [5000]],
     ['docker.io/istio/examples-helloworld-v2:1.0', {}, 'hello', { args: ['--port', '5000', '--version', 'v2', '--instance', pod.name] }, [5000]],
     ['curlimages/curl:latest', { command: ['/bin/sleep', 'infinity'] }, 'client', { kind: 'binary', file: '/usr/bin/sleep', args: ['infinity'] }, []],

@@ -130,13 +130,14 @@ function buildEalenEcho(input: BuildInput): { launch: Launch; listenPorts: numbe
   return { launch: { kind: 'sample-app', app: 'echo-server', args: ['--port', String(port), '--hostname', input.pod.name] }, listenPorts: [port] };
 }
 
-/** hashicorp/http-echo answers `-text` on `-listen` (default `:5678`). */
+/** hashicorp/http-echo answers `-text` with `-status-code` (default 200) on `-listen` (default `:5678`). */
 function buildHttpEcho(input: BuildInput): { launch: Launch; listenPorts: number[] } {
   const argv = [...(input.container.command ?? []), ...(input.container.args ?? [])];
   const listen = flagValue(argv, 'listen') ?? ':5678';
   const port = parsePort(listen.slice(listen.lastIndexOf(':') + 1), `-listen ${listen}`) ?? 5678;
   const text = flagValue(argv, 'text') ?? input.env['ECHO_TEXT'] ?? '';
-  return { launch: { kind: 'sample-app', app: 'echo-server', args: ['--port', String(port), '--text', text] }, listenPorts: [port] };
+  const status = flagValue(argv, 'status-code');
+  return { launch: { kind: 'sample-app', app: 'echo-server', args: ['--port', String(port), '--text', text, ...(status === undefined ? [] : ['--status-code', status])] }, listenPorts: [port] };
 }
 
 /** istio/examples-helloworld-vN: Flask on 5000, version from `$SERVICE_VERSION` (the image sets vN), instance = HOSTNAME. */
@@ -177,7 +178,7 @@ const IMAGES: Readonly<Record<string, ImageEntry>> = {
   'kennethreitz/httpbin': { program: 'httpbin', summary: 'httpbin-compatible HTTP server on port 80', build: buildKennethreitzHttpbin },
   'mccutchen/go-httpbin': { program: 'httpbin', summary: 'httpbin-compatible HTTP server on $PORT or -port, default 8080', build: buildGoHttpbin },
   'ealen/echo-server': { program: 'echo', summary: 'HTTP echo (the request as JSON) on $PORT, default 80', build: buildEalenEcho },
-  'hashicorp/http-echo': { program: 'echo', summary: 'answers -text on -listen, default :5678', build: buildHttpEcho },
+  'hashicorp/http-echo': { program: 'echo', summary: 'answers -text (status -status-code) on -listen, default :5678', build: buildHttpEcho },
   'istio/examples-helloworld-v1': { program: 'hello', summary: '"Hello version: v1, instance: <pod>" on :5000/hello', build: helloBuilder('v1') },
   'istio/examples-helloworld-v2': { program: 'hello', summary: '"Hello version: v2, instance: <pod>" on :5000/hello', build: helloBuilder('v2') },
   'curlimages/curl': { program: 'client', summary: 'client: runs its sleep command; exec runs Debian curl', build: buildCurlClient },

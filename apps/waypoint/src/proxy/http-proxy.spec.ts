@@ -660,6 +660,19 @@ describe('createHttpProxy', () => {
     expect(await lastLog(harness, 1)).toMatchObject({ bytes_received: payload.length });
   });
 
+  it('a body past the retry buffer (2 MiB, chunked) streams to the endpoint and its 503 stands: no retry', async () => {
+    const payload = randomBytes(2 * 1024 * 1024);
+    for (const backend of backends) backend.behaviour = answerStatus(503);
+    const harness = await startProxy({ routes: [route({ retries: retries({ attempts: 2, retryOn: ['5xx'] }) })], random: () => 0 });
+
+    const reply = await send(harness.port, { method: 'POST', path: '/upload', body: payload, headers: { 'transfer-encoding': 'chunked' } });
+
+    expect(reply.status).toBe(503);
+    const seen = backends.flatMap((b) => b.seen);
+    expect(seen.map((r) => ({ bytes: r.body.length, digest: bodyDigest(r.body) }))).toEqual([{ bytes: payload.length, digest: bodyDigest(payload) }]);
+    expect(await lastLog(harness, 1)).toMatchObject({ response_code: 503, bytes_received: payload.length });
+  });
+
   it('close() ends idle connections at once, lets an in-flight request finish, then refuses new connections', async () => {
     const harness = await startProxy();
     const idleAgent = new http.Agent({ keepAlive: true });

@@ -1,17 +1,20 @@
 // The HTTP side of a waypoint (reference §7.2–7.4): each tunnelled connection to a bound service port is served as
-// HTTP/1.1; each request goes through RequestAuthentication (401), L7 authorization (403), route selection (first
+// HTTP/2 when it opens with the HTTP/2 preface (h2c, gRPC) and as HTTP/1.1 otherwise; each request goes through RequestAuthentication (401), L7 authorization (403), route selection (first
 // match wins; 404 when routes exist and none matches), redirect / direct response / fault injection, a weighted
 // destination, rewrites and header operations, then tries against the destination's endpoints — load balanced,
-// outlier-filtered, within the connection-pool limits — over HBONE with the waypoint's identity, retried as the route
-// says, under the route and per-try timeouts. Every request is measured, logged and traced.
+// outlier-filtered, within the connection-pool limits — over HBONE with the waypoint's identity in the codec the port
+// calls for, retried as the route says, under the route and per-try timeouts. Bodies stream both ways (a request body
+// is kept for replay while it fits the retry buffer); gRPC trailers are passed on and a gRPC request's local answers
+// are gRPC statuses. Every request is measured, logged and traced.
 //
 // Decisions come from the pure modules (routing, upstream, security); this file does the I/O around them.
 
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 
-import type { MeshState, RetryPolicy, RouteRule, Service, WaypointService, WeightedDestination, Workload } from '@weft/mesh-model';
+import type { MeshState, RetryPolicy, RouteRule, Service, WaypointPortProtocol, WaypointService, WeightedDestination, Workload } from '@weft/mesh-model';
 
 import {
   applyHeaderOperations,
@@ -31,8 +34,11 @@ import type { RequestMetrics, RequestRecord, Tracing } from '../telemetry';
 import { accessLogLine } from '../telemetry';
 import { ConnectionPoolLimits, createLoadBalancer, effectivePolicy, OutlierDetector, resolveEndpoints, type Endpoint, type LoadBalancerState } from '../upstream';
 import type { L7Config } from '../xds/l7-config';
-import type { WaypointSelf } from './target';
-import { TunnelAgents, UpstreamConnectError } from './tunnel-agent';
+import { grpcLocalReply, isGrpcRequest, sniffCodec, upstreamCodec, type HttpCodec } from './protocol';
+import { RequestBody } from './request-body';
+import { protocolOf, type WaypointSelf } from './target';
+import { UpstreamConnectError } from './tunnel-agent';
+import { UpstreamClients, UpstreamRefusedStreamError, type HeaderMap, type UpstreamResponse } from './upstream-exchange';
 
 /** Istio's retry policy for routes that set none (reference §7.4): local failures only, 2 retries. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
@@ -48,10 +54,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 /** How long `close()` waits for in-flight requests before destroying their connections. */
 export const CLOSE_DEADLINE_MS = 5_000;
 
-/** Request bodies are buffered (retries replay them); larger ones are refused with 413 as Envoy's buffer limit does. */
-export const MAX_REQUEST_BODY_BYTES = 16 * 1024 * 1024;
-
+/** Connection-specific headers (RFC 9110 §7.6.1), never forwarded; HTTP/2 forbids them. `te: trailers` is kept. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host'];
+
+/** How long a connection may take to show its codec (the first bytes) before it is closed. */
+export const CODEC_DETECTION_TIMEOUT_MS = 10_000;
 
 export interface TunnelInfo {
   /** `spiffe://…` of the HBONE peer (the client workload). */
@@ -66,6 +73,8 @@ export interface ServiceTarget {
   readonly service: Service;
   readonly l7?: WaypointService;
   readonly port: number;
+  /** The port's declared protocol; default HTTP. Decides the upstream codec. */
+  readonly protocol?: WaypointPortProtocol;
 }
 
 export interface HttpProxyContext {
@@ -84,7 +93,7 @@ export interface HttpProxyContext {
 }
 
 export interface HttpProxy {
-  /** Serves one tunnelled connection (HTTP/1.1) for a bound service port. */
+  /** Serves one tunnelled connection (HTTP/1.1 or h2c, by its first bytes) for a bound service port. */
   serve(stream: Duplex, tunnel: TunnelInfo, target: ServiceTarget): void;
   /** Stops serving: open connections end after their current request. */
   close(): Promise<void>;
@@ -98,10 +107,38 @@ interface UpstreamRuntime {
 
 interface Answer {
   readonly status: number;
-  readonly headers: Record<string, string | string[]>;
-  readonly body: Buffer | http.IncomingMessage;
+  readonly headers: HeaderMap;
+  /** A local answer's body, or the endpoint's response (body and trailers). */
+  readonly body: Buffer | UpstreamResponse;
   readonly flags: ResponseFlag;
   readonly endpoint?: Endpoint;
+}
+
+/** A downstream request in either codec, as the proxy reads it. */
+interface Downstream {
+  readonly codec: HttpCodec;
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  /** Lower-case names, no pseudo-headers. */
+  readonly headers: HeaderMap;
+  readonly httpVersion: string;
+  /** Whether a body follows the headers. */
+  readonly hasBody: boolean;
+}
+
+/** What the proxy calls on a response, the same for `http.ServerResponse` and `http2.Http2ServerResponse`. */
+interface Responder {
+  /** Headers that end the response: HTTP/2 sends them as one HEADERS frame with END_STREAM (gRPC's trailers-only). */
+  headersOnly(status: number, headers: HeaderMap): void;
+  writeHead(status: number, headers: HeaderMap): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer): unknown;
+  addTrailers(headers: HeaderMap): void;
+  destroy(): unknown;
+  readonly writableFinished: boolean;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -114,59 +151,28 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     });
   });
 
-function lowerHeaders(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name.toLowerCase()] = value;
-  return out;
-}
-
 function text(status: number, body: string, flags: ResponseFlag, extra: Record<string, string> = {}): Answer {
   return { status, headers: { 'content-type': 'text/plain', ...extra }, body: Buffer.from(body), flags };
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST_BODY_BYTES) {
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/** One HTTP/1.1 exchange through the endpoint's agent (an idle tunnel reused, or a new one opened). */
-function exchange(agent: http.Agent, request: { method: string; path: string; headers: Record<string, string | string[]>; body: Buffer }, signal: AbortSignal): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ agent, method: request.method, path: request.path, headers: request.headers });
-    const onAbort = (): void => {
-      req.destroy(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    req.on('response', (res) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(res);
-    });
-    req.on('error', (cause) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(cause);
-    });
-    req.end(request.body);
-  });
+/** The request as the proxy reads it, from either server's request object. */
+function downstreamOf(req: http.IncomingMessage | http2.Http2ServerRequest, codec: HttpCodec): Downstream {
+  const headers: HeaderMap = {};
+  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !name.startsWith(':')) headers[name.toLowerCase()] = value;
+  if (codec === 'http2') {
+    const h2 = req as http2.Http2ServerRequest;
+    return { codec, method: h2.method, path: h2.url, authority: h2.authority ?? String(h2.headers.host ?? ''), headers, httpVersion: '2', hasBody: !h2.stream.endAfterHeaders };
+  }
+  const h1 = req as http.IncomingMessage;
+  const hasBody = h1.headers['transfer-encoding'] !== undefined || (h1.headers['content-length'] !== undefined && h1.headers['content-length'] !== '0');
+  return { codec, method: h1.method ?? 'GET', path: h1.url ?? '/', authority: String(h1.headers.host ?? ''), headers, httpVersion: h1.httpVersion, hasBody };
 }
 
 export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   const random = context.random ?? Math.random;
   const now = context.now ?? Date.now;
-  const tunnels = new WeakMap<object, { tunnel: TunnelInfo; target: ServiceTarget }>();
-  const agents = new TunnelAgents();
+  const tunnels = new WeakMap<object, { tunnel: TunnelInfo; target: ServiceTarget; stream: Duplex }>();
+  const upstreams = new UpstreamClients(context.dial);
   // The HTTP server never listens (connections are handed to it), so Node tracks none of them for
   // close()/closeAllConnections(): the proxy tracks its connections and their in-flight requests itself.
   const inFlight = new Map<Duplex, number>();
@@ -234,8 +240,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   /** Tries the request against the destination until a response is final (or retries and time run out). */
   const forward = async (
-    request: { method: string; path: string; headers: Record<string, string | string[]>; body: Buffer },
-    destination: { service: Service; l7: WaypointService | undefined; subset: string; port: number },
+    request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined },
+    destination: { service: Service; l7: WaypointService | undefined; subset: string; port: number; codec: HttpCodec },
     rule: RouteRule | undefined,
     signal: AbortSignal,
   ): Promise<Answer> => {
@@ -259,18 +265,24 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       tried.add(endpoint.uid);
       runtime.lb.started(endpoint.uid);
       let outcome: AttemptOutcome;
-      let response: http.IncomingMessage | undefined;
+      let response: UpstreamResponse | undefined;
       try {
         try {
           const headers = { ...request.headers, 'x-envoy-attempt-count': String(retries + 1) };
-          const agent = agents.agent(`${endpoint.uid}|${endpoint.ip}|${endpoint.port}`, (dialSignal) => context.dial(endpoint, dialSignal));
-          response = await exchange(agent, { ...request, headers }, attemptSignal);
+          const body = request.body === undefined ? undefined : request.body.open();
+          response = await upstreams.exchange(endpoint, destination.codec, { method: request.method, path: request.path, authority: request.authority, headers, ...(body === undefined ? {} : { body }) }, attemptSignal);
           const grpc = response.headers['grpc-status'];
-          outcome = { kind: 'response', status: response.statusCode ?? 502, ...(typeof grpc === 'string' ? { grpcStatus: Number(grpc) } : {}) };
+          outcome = { kind: 'response', status: response.status, ...(typeof grpc === 'string' ? { grpcStatus: Number(grpc) } : {}) };
         } catch (cause) {
           context.logger.debug({ endpoint: `${endpoint.ip}:${endpoint.port}`, err: cause instanceof Error ? cause.message : String(cause) }, 'upstream attempt failed');
           outcome =
-            cause instanceof UpstreamConnectError ? { kind: 'connect-failure' } : !signal.aborted && attemptSignal.aborted ? { kind: 'per-try-timeout' } : { kind: 'reset' };
+            cause instanceof UpstreamConnectError
+              ? { kind: 'connect-failure' }
+              : cause instanceof UpstreamRefusedStreamError
+                ? { kind: 'refused-stream' }
+                : !signal.aborted && attemptSignal.aborted
+                  ? { kind: 'per-try-timeout' }
+                  : { kind: 'reset' };
         }
       } finally {
         runtime.lb.finished(endpoint.uid);
@@ -281,22 +293,23 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       if (outcome.kind === 'response') runtime.outlier.record(endpoint.uid, { kind: 'response', status: outcome.status }, total);
       else runtime.outlier.record(endpoint.uid, { kind: 'local-failure' }, total);
       if (signal.aborted) {
-        response?.destroy();
+        response?.body.destroy();
         return text(504, 'upstream request timeout', 'UT');
       }
       const answer: Answer =
         outcome.kind === 'response' && response !== undefined
-          ? { status: outcome.status, headers: lowerHeaders(response.headers), body: response, flags: '-', endpoint }
+          ? { status: outcome.status, headers: response.headers, body: response, flags: '-', endpoint }
           : outcome.kind === 'per-try-timeout'
             ? text(504, 'upstream request timeout', 'UT', {})
             : text(503, `upstream connect error or disconnect/reset before headers. reset reason: ${outcome.kind === 'connect-failure' ? 'connection failure' : 'connection termination'}`, outcome.kind === 'connect-failure' ? 'UF' : 'UC');
-      if (retry === undefined || !shouldRetry(retry, outcome, retries)) {
+      // A body already streamed past the retry buffer cannot be sent again: the answer stands.
+      if (retry === undefined || !shouldRetry(retry, outcome, retries) || request.body?.replayable === false) {
         // A retriable outcome that ran out of retries is flagged as Envoy does.
         const exhausted = retry !== undefined && retries > 0 && shouldRetry(retry, outcome, 0);
         return exhausted ? { ...answer, flags: 'URX' } : answer;
       }
       // Retried: this response is discarded.
-      response?.resume();
+      response?.body.resume();
       last = answer;
       retries++;
       await sleep(retryBackoffMs(retry, retries - 1, random), signal);
@@ -305,9 +318,9 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   };
 
   /** Everything between the request and its answer; the answer is written by `handle`. */
-  const decide = async (req: http.IncomingMessage, body: Buffer, tunnel: TunnelInfo, target: ServiceTarget, facts: { authn?: AuthnResult; route?: RouteRule }): Promise<Answer> => {
-    const headers = lowerHeaders(req.headers);
-    const view: RequestView = { method: req.method ?? 'GET', path: req.url ?? '/', authority: String(req.headers.host ?? ''), scheme: 'http', headers, servicePort: target.port };
+  const decide = async (request: Downstream, body: RequestBody | undefined, tunnel: TunnelInfo, target: ServiceTarget, facts: { authn?: AuthnResult; route?: RouteRule }): Promise<Answer> => {
+    const headers = request.headers;
+    const view: RequestView = { method: request.method, path: request.path, authority: request.authority, scheme: 'http', headers, servicePort: target.port };
     const { authn, authz } = securityFor(target.service);
     const authnResult = await authn.authenticate({ headers, path: view.path });
     facts.authn = authnResult;
@@ -351,10 +364,13 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     if (service === undefined) return text(503, 'no healthy upstream', 'UH');
     const port = chosen !== undefined && chosen.destination.port !== 0 ? chosen.destination.port : target.port;
     const destinationL7 = service === target.service ? target.l7 : context.l7.service(service.namespace, service.hostname);
+    const codec = upstreamCodec(service === target.service && port === target.port ? (target.protocol ?? 'HTTP') : protocolOf(destinationL7, service, port), request.codec);
 
     const rewritten = rewriteRequest(view, rule?.rewrite, selected?.match);
-    const outgoing: Record<string, string | string[]> = { ...headers };
+    const outgoing: HeaderMap = { ...headers };
     for (const name of HOP_BY_HOP) delete outgoing[name];
+    // gRPC needs `te: trailers` end to end; it is the one TE value an HTTP/2 request may carry.
+    if (String(headers['te'] ?? '').toLowerCase().includes('trailers')) outgoing['te'] = 'trailers';
     if (authnResult.kind === 'authenticated') {
       for (const name of authnResult.removeHeaders) delete outgoing[name.toLowerCase()];
       for (const [name, value] of Object.entries(authnResult.setHeaders)) outgoing[name.toLowerCase()] = value;
@@ -362,27 +378,26 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     // Envoy without most_specific_header_mutations_wins: the destination's operations first, the route's last (wins).
     applyHeaderOperations(outgoing, chosen?.requestHeaders);
     applyHeaderOperations(outgoing, rule?.requestHeaders);
-    outgoing['host'] = rewritten.authority;
+    // The authority is the rewritten one, whatever the header operations did to Host; it travels as Host or :authority.
+    delete outgoing['host'];
+    const authority = rewritten.authority;
     outgoing['x-forwarded-proto'] ??= 'http';
     outgoing['x-request-id'] ??= randomUUID();
-    outgoing['content-length'] = String(body.length);
 
     const timeoutMs = rule?.timeoutMs ?? 0;
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : new AbortController().signal;
-    const request = { method: view.method, path: rewritten.path, headers: outgoing, body };
+    const upstreamRequest = { method: view.method, path: rewritten.path, authority, headers: outgoing, body };
     for (const mirror of rule?.mirrors ?? []) {
       const mirrorService = context.state.serviceByKey(`${mirror.destination.serviceNamespace}/${mirror.destination.host}`);
       if (mirrorService === undefined || random() * 100 >= mirror.percentage) continue;
-      const shadowHeaders = { ...outgoing, host: `${rewritten.authority.replace(/(:\d+)?$/, '-shadow$1')}` };
       const mirrorPort = mirror.destination.port !== 0 ? mirror.destination.port : target.port;
-      void forward({ ...request, headers: shadowHeaders }, { service: mirrorService, l7: context.l7.service(mirrorService.namespace, mirrorService.hostname), subset: mirror.destination.subset, port: mirrorPort }, undefined, AbortSignal.timeout(30_000)).then(
-        (answer) => {
-          if (!Buffer.isBuffer(answer.body)) answer.body.resume();
-        },
-        () => undefined,
+      const mirrorL7 = context.l7.service(mirrorService.namespace, mirrorService.hostname);
+      void shadow(
+        { ...upstreamRequest, authority: authority.replace(/(:\d+)?$/, '-shadow$1') },
+        { service: mirrorService, l7: mirrorL7, subset: mirror.destination.subset, port: mirrorPort, codec: upstreamCodec(protocolOf(mirrorL7, mirrorService, mirrorPort), request.codec) },
       );
     }
-    const answer = await forward(request, { service, l7: destinationL7, subset: chosen?.destination.subset ?? '', port }, rule, signal);
+    const answer = await forward(upstreamRequest, { service, l7: destinationL7, subset: chosen?.destination.subset ?? '', port, codec }, rule, signal);
     const responseHeaders = { ...answer.headers };
     for (const name of HOP_BY_HOP) delete responseHeaders[name];
     applyHeaderOperations(responseHeaders, chosen?.responseHeaders);
@@ -390,16 +405,26 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     return { ...answer, headers: responseHeaders };
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const held = tunnels.get(req.socket);
-    if (held === undefined) {
-      res.writeHead(503).end();
-      return;
+  /** A mirrored copy, fire and forget: sent once the whole body is in (a body past the retry buffer is not mirrored). */
+  const shadow = async (
+    request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined },
+    destination: { service: Service; l7: WaypointService | undefined; subset: string; port: number; codec: HttpCodec },
+  ): Promise<void> => {
+    try {
+      const copy = request.body === undefined ? undefined : await request.body.whole();
+      if (request.body !== undefined && copy === undefined) return;
+      const body = copy === undefined ? undefined : RequestBody.of(copy);
+      const answer = await forward({ ...request, body }, destination, undefined, AbortSignal.timeout(30_000));
+      if (!Buffer.isBuffer(answer.body)) answer.body.body.resume();
+    } catch {
+      // A mirror's failure never affects the request.
     }
-    const { tunnel, target } = held;
-    const stream = req.socket as Duplex;
+  };
+
+  const handle = async (req: http.IncomingMessage | http2.Http2ServerRequest, responder: Responder, held: { tunnel: TunnelInfo; target: ServiceTarget; stream: Duplex }, codec: HttpCodec): Promise<void> => {
+    const { tunnel, target, stream } = held;
     inFlight.set(stream, (inFlight.get(stream) ?? 0) + 1);
-    res.on('close', () => {
+    responder.on('close', () => {
       const count = inFlight.get(stream);
       if (count === undefined) return;
       const active = count - 1;
@@ -408,24 +433,34 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       if (closing && active === 0) stream.destroy();
     });
     const started = now();
-    const span = context.tracing.start(lowerHeaders(req.headers), `${target.service.hostname}:${target.port}/*`);
+    const request = downstreamOf(req, codec);
+    const grpc = isGrpcRequest(request.headers['content-type']);
+    const span = context.tracing.start(request.headers, `${target.service.hostname}:${target.port}/*`);
     const facts: { authn?: AuthnResult; route?: RouteRule } = {};
+    const body = request.hasBody ? new RequestBody(req) : undefined;
+    // Envoy's connection manager assigns x-request-id up front, so the access log and the upstream see the same id.
+    const requestHeaders: HeaderMap = { 'x-request-id': randomUUID(), ...request.headers, ...span.propagate };
+    const downstream: Downstream = { ...request, headers: requestHeaders };
     let answer: Answer;
-    const body = await readBody(req).catch(() => undefined);
-    if (body === undefined) {
-      answer = text(413, 'Payload Too Large', '-');
-    } else {
-      try {
-        // Envoy's connection manager assigns x-request-id up front, so the access log and the upstream see the same id.
-        req.headers = { 'x-request-id': randomUUID(), ...req.headers, ...span.propagate };
-        answer = await decide(req, body, tunnel, target, facts);
-      } catch (cause) {
-        context.logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'request failed');
-        answer = text(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'UC');
-      }
+    try {
+      answer = await decide(downstream, body, tunnel, target, facts);
+    } catch (cause) {
+      context.logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'request failed');
+      answer = text(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'UC');
+    }
+    if (grpc && Buffer.isBuffer(answer.body)) {
+      const reply = grpcLocalReply(answer.status, answer.headers, answer.body.toString('utf8'));
+      answer = { ...answer, ...reply, body: Buffer.alloc(0) };
     }
     let responseBytes = 0;
+    let grpcStatus: number | undefined;
+    const readGrpcStatus = (headers: HeaderMap): void => {
+      const value = headers['grpc-status'];
+      if (typeof value === 'string' && value !== '') grpcStatus = Number(value);
+    };
+    readGrpcStatus(answer.headers);
     const finish = (): void => {
+      body?.discard();
       const source = context.state.workloadByAddress('', tunnel.sourceIp);
       const destination = workloadOf(answer.endpoint);
       const record: RequestRecord = {
@@ -433,56 +468,152 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         sourcePrincipal: tunnel.peerPrincipal,
         destinationService: { hostname: target.service.hostname, namespace: target.service.namespace, name: target.service.name },
         ...(destination === undefined ? {} : { destination, destinationPrincipal: `spiffe://${destination.trustDomain}/ns/${destination.namespace}/sa/${destination.serviceAccount}` }),
-        protocol: 'http',
+        protocol: grpc ? 'grpc' : 'http',
         responseCode: answer.status,
+        ...(grpcStatus === undefined ? {} : { grpcStatus }),
         responseFlags: answer.flags,
         durationMs: now() - started,
-        requestBytes: body?.length ?? 0,
+        requestBytes: body?.bytes ?? 0,
         responseBytes,
       };
       context.metrics.record(record);
       context.accessLog(
         accessLogLine({
           startTime: new Date(started),
-          method: req.method ?? '-',
-          path: req.url ?? '-',
-          protocol: `HTTP/${req.httpVersion}`,
+          method: request.method,
+          path: request.path,
+          protocol: `HTTP/${request.httpVersion}`,
           responseCode: answer.status,
           responseFlags: answer.flags,
-          requestBytes: body?.length ?? 0,
+          requestBytes: body?.bytes ?? 0,
           responseBytes,
           durationMs: now() - started,
           ...(answer.endpoint === undefined ? {} : { upstreamHost: `${answer.endpoint.ip}:${answer.endpoint.port}` }),
           upstreamCluster: `inbound-vip|${target.port}|http|${target.service.hostname}`,
-          authority: String(req.headers.host ?? ''),
-          userAgent: String(req.headers['user-agent'] ?? ''),
-          requestId: String(req.headers['x-request-id'] ?? ''),
-          forwardedFor: String(req.headers['x-forwarded-for'] ?? ''),
+          authority: request.authority,
+          userAgent: String(request.headers['user-agent'] ?? ''),
+          requestId: String(requestHeaders['x-request-id'] ?? ''),
+          forwardedFor: String(request.headers['x-forwarded-for'] ?? ''),
           downstreamRemoteAddress: tunnel.sourceIp,
           sourcePrincipal: tunnel.peerPrincipal,
           ...(record.destinationPrincipal === undefined ? {} : { destinationPrincipal: record.destinationPrincipal }),
         }),
       );
-      span.end({ 'http.method': req.method ?? '', 'http.url': req.url ?? '', 'http.status_code': answer.status, 'response_flags': answer.flags }, answer.status >= 500);
+      span.end({ 'http.method': request.method, 'http.url': request.path, 'http.status_code': answer.status, 'response_flags': answer.flags }, answer.status >= 500);
     };
-    res.on('close', finish);
-    if (closing) res.setHeader('connection', 'close');
-    res.writeHead(answer.status, answer.headers);
+    responder.on('close', finish);
+    const headers = closing && codec === 'http1' ? { ...answer.headers, connection: 'close' } : answer.headers;
+    const headersOnly = Buffer.isBuffer(answer.body) ? answer.body.length === 0 && grpc : answer.body.headersOnly;
+    try {
+      if (headersOnly) {
+        if (!Buffer.isBuffer(answer.body)) answer.body.body.resume();
+        responder.headersOnly(answer.status, headers);
+        return;
+      }
+      responder.writeHead(answer.status, headers);
+    } catch (cause) {
+      // A header value HTTP/2 refuses, from the endpoint or a header operation.
+      context.logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'response headers refused');
+      if (!Buffer.isBuffer(answer.body)) answer.body.body.destroy();
+      responder.destroy();
+      return;
+    }
     if (Buffer.isBuffer(answer.body)) {
       responseBytes = answer.body.length;
-      res.end(answer.body);
+      responder.end(answer.body);
       return;
     }
     const upstream = answer.body;
-    upstream.on('data', (chunk: Buffer) => {
+    const content = upstream.body;
+    content.on('data', (chunk: Buffer) => {
       responseBytes += chunk.length;
+      if (!responder.write(chunk)) {
+        content.pause();
+        responder.once('drain', () => content.resume());
+      }
     });
-    upstream.on('error', () => res.destroy());
-    upstream.pipe(res);
+    content.on('end', () => {
+      const trailers = upstream.trailers();
+      readGrpcStatus(trailers);
+      // HTTP/1.1 responses carry no trailers here (gRPC needs HTTP/2 anyway).
+      if (codec === 'http2' && Object.keys(trailers).length > 0) responder.addTrailers(trailers);
+      responder.end();
+    });
+    content.on('error', () => responder.destroy());
+    // The client went away before the end: the upstream stream is cancelled too.
+    responder.on('close', () => {
+      if (!responder.writableFinished) content.destroy();
+    });
   };
 
-  const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => void handle(req, res));
-  server.on('clientError', (_error, socket) => socket.destroy());
+  const http1Server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    const held = tunnels.get(req.socket);
+    if (held === undefined) {
+      res.writeHead(503).end();
+      return;
+    }
+    const responder = res as unknown as Responder;
+    responder.headersOnly = (status, headers) => res.writeHead(status, headers).end();
+    void handle(req, responder, held, 'http1');
+  });
+  http1Server.on('clientError', (_error, socket) => socket.destroy());
+
+  // The session of an h2c connection is created synchronously by the 'connection' event: `pending` carries its tunnel.
+  let pending: { tunnel: TunnelInfo; target: ServiceTarget; stream: Duplex } | undefined;
+  const http2Server = http2.createServer({}, (req, res) => {
+    const held = tunnels.get(req.stream.session ?? {});
+    if (held === undefined) {
+      res.writeHead(503).end();
+      return;
+    }
+    const responder = res as unknown as Responder;
+    responder.headersOnly = (status, headers) => {
+      if (res.stream.destroyed) return;
+      res.stream.respond({ ...headers, ':status': status }, { endStream: true });
+    };
+    void handle(req, responder, held, 'http2');
+  });
+  http2Server.on('session', (session) => {
+    if (pending === undefined) return;
+    tunnels.set(session, pending);
+    session.on('error', () => undefined);
+  });
+
+  /** Hands the connection to the server for its codec once its first bytes show which one it speaks. */
+  const dispatch = (stream: Duplex, held: { tunnel: TunnelInfo; target: ServiceTarget; stream: Duplex }): void => {
+    let head = Buffer.alloc(0);
+    const timer = setTimeout(() => stream.destroy(), CODEC_DETECTION_TIMEOUT_MS);
+    const stop = (): void => {
+      clearTimeout(timer);
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+    };
+    const onEnd = (): void => {
+      stop();
+      stream.destroy();
+    };
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = stream.read() as Buffer | null) !== null) head = Buffer.concat([head, chunk]);
+      const codec = sniffCodec(head);
+      if (codec === 'undecided') return;
+      stop();
+      stream.unshift(head);
+      if (codec === 'http1') {
+        tunnels.set(stream, held);
+        http1Server.emit('connection', stream);
+        return;
+      }
+      pending = held;
+      try {
+        http2Server.emit('connection', stream);
+      } finally {
+        pending = undefined;
+      }
+    };
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+  };
 
   return {
     serve(stream, tunnel, target) {
@@ -490,16 +621,16 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         stream.destroy();
         return;
       }
-      tunnels.set(stream, { tunnel, target });
       inFlight.set(stream, 0);
       stream.once('close', () => forget(stream));
-      server.emit('connection', stream);
+      stream.on('error', () => undefined);
+      dispatch(stream, { tunnel, target, stream });
     },
     close() {
       closing = true;
       for (const [stream, active] of inFlight) if (active === 0) stream.destroy();
       if (inFlight.size === 0) {
-        agents.close();
+        upstreams.close();
         return Promise.resolve();
       }
       return new Promise((resolve) => {
@@ -509,7 +640,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         deadline.unref();
         drained.add(() => {
           clearTimeout(deadline);
-          agents.close();
+          upstreams.close();
           resolve();
         });
       });

@@ -37,8 +37,9 @@ export function boundToSelf(binding: Service['waypoint'], self: WaypointSelf, st
 
 /**
  * The port's protocol from the WaypointService (port name / appProtocol, as istiod reads them), else WDS's
- * appProtocol. UNKNOWN, which Istio would sniff, is served as HTTP/1.1 — the common case of the guides' unnamed ports;
- * a port for another protocol should be named `tcp-*` or have `appProtocol: tcp`.
+ * appProtocol. UNKNOWN, which Istio would sniff, is served as HTTP (HTTP/1.1 or h2c by the connection's first bytes,
+ * and upstream in the client's codec) — the common case of the guides' unnamed ports; a port for another protocol
+ * should be named `tcp-*` or have `appProtocol: tcp`.
  */
 export function protocolOf(l7: WaypointService | undefined, service: Service, port: number): WaypointPortProtocol {
   const declared = l7?.ports.find((p) => p.port === port)?.protocol;
@@ -48,11 +49,13 @@ export function protocolOf(l7: WaypointService | undefined, service: Service, po
       return 'HTTP2';
     case 'GRPC':
       return 'GRPC';
+    case 'HTTP11':
+      return 'HTTP';
     case 'TCP':
     case 'TLS':
       return 'TCP';
     default:
-      return 'HTTP';
+      return 'UNKNOWN';
   }
 }
 

@@ -18,9 +18,14 @@ export class UpstreamConnectError extends Error {
 
 type Dial = (signal: AbortSignal) => Promise<Duplex>;
 
-/** The socket methods Node's Agent and ClientRequest call, where a tunnel stream lacks them (no-ops or timers). */
+/**
+ * The socket methods Node's Agent and ClientRequest call, where a tunnel stream lacks them (no-ops or timers).
+ * As net.Socket's, `setTimeout(0, callback)` removes the listener (ClientRequest clears its per-request one that way
+ * when it frees the socket), so a long-lived pooled tunnel does not gather one listener per request it carried.
+ */
 function socketLike(stream: Duplex): Duplex {
-  const s = stream as Duplex & Partial<Record<'setKeepAlive' | 'setNoDelay' | 'ref' | 'unref', (...args: unknown[]) => unknown>> & { setTimeout?: (ms: number, callback?: () => void) => unknown };
+  const s = stream as Duplex &
+    Partial<Record<'setKeepAlive' | 'setNoDelay' | 'ref' | 'unref', (...args: unknown[]) => unknown>> & { setTimeout?: (ms: number, callback?: () => void) => unknown };
   s.setKeepAlive ??= () => s;
   s.setNoDelay ??= () => s;
   s.ref ??= () => s;
@@ -30,10 +35,12 @@ function socketLike(stream: Duplex): Duplex {
     s.setTimeout = (ms: number, callback?: () => void) => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
-      if (callback !== undefined) s.once('timeout', callback);
       if (ms > 0) {
+        if (callback !== undefined) s.once('timeout', callback);
         timer = setTimeout(() => s.emit('timeout'), ms);
         timer.unref();
+      } else if (callback !== undefined) {
+        s.removeListener('timeout', callback);
       }
       return s;
     };

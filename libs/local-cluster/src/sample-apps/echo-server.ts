@@ -1,6 +1,6 @@
 // An echo server in three modes: HTTP that answers with the request as JSON in ealen/echo-server's shape (host,
 // http, request), a fixed `--text` reply like hashicorp/http-echo, and `--tcp`, which writes back every byte.
-// Run: node dist/sample-apps/echo-server.js [--port 80 | $PORT] [--hostname NAME] [--text T] [--tcp]
+// Run: node dist/sample-apps/echo-server.js [--port 80 | $PORT] [--hostname NAME] [--text T [--status-code N]] [--tcp]
 
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -17,6 +17,8 @@ export interface EchoOptions {
   readonly hostname?: string;
   /** Answer every HTTP request with this text (http-echo) instead of the JSON echo. */
   readonly text?: string;
+  /** The status of the `text` reply (http-echo's `-status-code`); default 200. */
+  readonly statusCode?: number;
   /** Raw TCP echo instead of HTTP. */
   readonly tcp?: boolean;
   readonly log?: LogLine;
@@ -64,7 +66,7 @@ export function startEchoServer(options: EchoOptions = {}): Promise<RunningApp> 
     options.host,
     async (req, res, body) => {
       if (options.text !== undefined) {
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.writeHead(options.statusCode ?? 200, { 'content-type': 'text/plain; charset=utf-8' });
         res.end(`${options.text}\n`);
         return;
       }
@@ -113,9 +115,14 @@ export function startEchoServer(options: EchoOptions = {}): Promise<RunningApp> 
 
 /** Flags win over `$PORT`, which wins over 80 — ealen/echo-server's own order. */
 export function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<RunningApp> {
-  const flags = parseFlags(argv, ['port', 'host', 'hostname', 'text'], ['tcp']);
+  const flags = parseFlags(argv, ['port', 'host', 'hostname', 'text', 'status-code'], ['tcp']);
   const port = parsePortFlag(flags.get('port') ?? (env['PORT'] === '' ? undefined : env['PORT']), 80);
-  return startEchoServer({ port, host: flags.get('host'), hostname: flags.get('hostname'), text: flags.get('text'), tcp: flags.get('tcp') === 'true' });
+  const statusFlag = flags.get('status-code');
+  const statusCode = statusFlag === undefined ? undefined : Number(statusFlag);
+  if (statusCode !== undefined && !(Number.isInteger(statusCode) && statusCode >= 200 && statusCode <= 599)) {
+    throw new Error(`--status-code must be an HTTP status between 200 and 599, not ${JSON.stringify(statusFlag)}`);
+  }
+  return startEchoServer({ port, host: flags.get('host'), hostname: flags.get('hostname'), text: flags.get('text'), ...(statusCode === undefined ? {} : { statusCode }), tcp: flags.get('tcp') === 'true' });
 }
 
 if (require.main === module) runMain('echo-server', () => main(process.argv.slice(2), process.env));

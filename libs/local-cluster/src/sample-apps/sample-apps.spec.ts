@@ -125,6 +125,12 @@ describe('echo-server', () => {
     expect((await request(port, '/anything')).body).toBe('hello world\n');
   });
 
+  it('answers the fixed text with --status-code as http-echo does, and refuses a status that is not one', async () => {
+    const { port } = await started(echoMain(['--port', '0', '--host', '127.0.0.1', '--text', 'down', '--status-code', '503'], {}));
+    expect(await request(port, '/')).toMatchObject({ status: 503, body: 'down\n' });
+    expect(() => echoMain(['--text', 'x', '--status-code', '99'], {})).toThrow('--status-code must be an HTTP status between 200 and 599, not "99"');
+  });
+
   it('echoes raw bytes in --tcp mode', async () => {
     const { port } = await started(echoMain(['--tcp', '--port', '0', '--host', '127.0.0.1'], {}));
     const socket = net.connect(port, '127.0.0.1');

@@ -1,0 +1,192 @@
+// One request/response exchange with an endpoint over HBONE, in the codec the port calls for: HTTP/1.1 through a
+// keep-alive agent per endpoint (tunnel-agent.ts), or HTTP/2 on one multiplexed session per endpoint whose
+// connection is an HBONE tunnel. Either way the caller gets the status and headers when they arrive, the body as a
+// stream, and the trailers (gRPC's `grpc-status`) once the body has ended.
+
+import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import type { Duplex, Readable } from 'node:stream';
+
+import type { Endpoint } from '../upstream';
+import type { HttpCodec } from './protocol';
+import { TunnelAgents, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS } from './tunnel-agent';
+
+export type HeaderMap = Record<string, string | string[]>;
+
+export interface UpstreamRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Sent as `Host` (HTTP/1.1) or `:authority` (HTTP/2). */
+  readonly authority: string;
+  /** Lower-case names; no pseudo-headers, no connection-specific headers, no `host`. */
+  readonly headers: HeaderMap;
+  /** Absent: the request has no body. */
+  readonly body?: Readable;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: HeaderMap;
+  readonly body: Readable;
+  /** HTTP/2: the response ended with its headers (gRPC's trailers-only form). */
+  readonly headersOnly: boolean;
+  /** The trailers, once `body` has ended (empty when there were none). */
+  trailers(): HeaderMap;
+}
+
+/** An established HTTP/2 stream was refused by the endpoint before it processed it (REFUSED_STREAM). */
+export class UpstreamRefusedStreamError extends Error {
+  readonly code = 'ERR_UPSTREAM_REFUSED_STREAM';
+}
+
+type Dial = (endpoint: Endpoint, signal: AbortSignal) => Promise<Duplex>;
+
+const keyOf = (endpoint: Endpoint): string => `${endpoint.uid}|${endpoint.ip}|${endpoint.port}`;
+
+function withoutPseudo(headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders): HeaderMap {
+  const out: HeaderMap = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !name.startsWith(':')) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/** HTTP/1.1: the agent reuses an idle tunnel to the endpoint or opens one. */
+function exchangeHttp1(agent: http.Agent, request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: HeaderMap = { ...request.headers, host: request.authority };
+    // A body of unknown length goes chunked whatever the method (Node would send it unframed for a GET).
+    if (request.body !== undefined && headers['content-length'] === undefined) headers['transfer-encoding'] = 'chunked';
+    const req = http.request({ agent, method: request.method, path: request.path, headers });
+    const onAbort = (): void => {
+      req.destroy(new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    req.on('response', (res) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve({ status: res.statusCode ?? 502, headers: withoutPseudo(res.headers), body: res, headersOnly: false, trailers: () => withoutPseudo(res.trailers) });
+    });
+    req.on('error', (cause) => {
+      signal.removeEventListener('abort', onAbort);
+      request.body?.unpipe(req);
+      reject(cause);
+    });
+    if (request.body === undefined) req.end();
+    else request.body.pipe(req);
+  });
+}
+
+/** HTTP/2 sessions per endpoint, each over one HBONE tunnel; a closed or failed session is replaced on next use. */
+class Http2Sessions {
+  private readonly sessions = new Map<string, Promise<http2.ClientHttp2Session>>();
+
+  constructor(private readonly dial: Dial) {}
+
+  session(endpoint: Endpoint): Promise<http2.ClientHttp2Session> {
+    const key = keyOf(endpoint);
+    const held = this.sessions.get(key);
+    if (held !== undefined) return held;
+    const opening = this.open(endpoint);
+    this.sessions.set(key, opening);
+    opening.then(
+      (session) => {
+        const forget = (): void => {
+          if (this.sessions.get(key) === opening) this.sessions.delete(key);
+        };
+        session.once('close', forget);
+        session.once('goaway', forget);
+        session.once('error', forget);
+      },
+      () => {
+        if (this.sessions.get(key) === opening) this.sessions.delete(key);
+      },
+    );
+    return opening;
+  }
+
+  private async open(endpoint: Endpoint): Promise<http2.ClientHttp2Session> {
+    let tunnel: Duplex;
+    try {
+      tunnel = await this.dial(endpoint, AbortSignal.timeout(UPSTREAM_CONNECT_TIMEOUT_MS));
+    } catch (cause) {
+      throw new UpstreamConnectError(cause instanceof Error ? cause.message : String(cause));
+    }
+    const session = http2.connect(`http://${endpoint.ip}:${endpoint.port}`, { createConnection: () => tunnel });
+    // Errors reach the streams that were open; the session itself is dropped by the 'error' listener in session().
+    session.on('error', () => undefined);
+    // Idle sessions do not keep the process alive.
+    session.unref();
+    return session;
+  }
+
+  close(): void {
+    for (const opening of this.sessions.values()) opening.then((session) => session.destroy(), () => undefined);
+    this.sessions.clear();
+  }
+}
+
+function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: http2.OutgoingHttpHeaders = { ...request.headers, ':method': request.method, ':path': request.path, ':authority': request.authority, ':scheme': 'http' };
+    delete headers['transfer-encoding'];
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request(headers, { endStream: request.body === undefined });
+    } catch (cause) {
+      reject(cause instanceof Error ? cause : new Error(String(cause)));
+      return;
+    }
+    let trailers: HeaderMap = {};
+    stream.on('trailers', (received: http2.IncomingHttpHeaders) => {
+      trailers = withoutPseudo(received);
+    });
+    // The signal covers the wait for the response headers, as with HTTP/1.1.
+    const onAbort = (): void => {
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const onError = (cause: Error): void => {
+      signal.removeEventListener('abort', onAbort);
+      request.body?.unpipe(stream);
+      reject(stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? new UpstreamRefusedStreamError(cause.message) : cause);
+    };
+    stream.once('error', onError);
+    stream.once('close', () => {
+      if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) onError(new Error('stream refused by the endpoint'));
+      else onError(new Error(`stream closed before a response (code ${stream.rstCode ?? 0})`));
+    });
+    stream.once('response', (received, flags: number) => {
+      signal.removeEventListener('abort', onAbort);
+      stream.off('error', onError);
+      stream.removeAllListeners('close');
+      // Later errors end the body stream, which the caller watches.
+      stream.on('error', () => undefined);
+      const status = Number(received[':status'] ?? 502);
+      resolve({ status, headers: withoutPseudo(received), body: stream, headersOnly: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0, trailers: () => trailers });
+    });
+    if (request.body !== undefined) request.body.pipe(stream);
+  });
+}
+
+/** The upstream side of the proxy: exchanges with endpoints in either codec; `close` drops every tunnel. */
+export class UpstreamClients {
+  private readonly agents = new TunnelAgents();
+  private readonly http2: Http2Sessions;
+
+  constructor(private readonly dial: Dial) {
+    this.http2 = new Http2Sessions(dial);
+  }
+
+  async exchange(endpoint: Endpoint, codec: HttpCodec, request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+    if (codec === 'http1') {
+      const agent = this.agents.agent(keyOf(endpoint), (dialSignal) => this.dial(endpoint, dialSignal));
+      return exchangeHttp1(agent, request, signal);
+    }
+    const session = await this.http2.session(endpoint);
+    signal.throwIfAborted();
+    return exchangeHttp2(session, request, signal);
+  }
+
+  close(): void {
+    this.agents.close();
+    this.http2.close();
+  }
+}
