@@ -1,6 +1,7 @@
-// The controlplane process wired together, in start order: CA → config source → first computation → xDS on 15010
-// (plaintext) and 15012 (TLS, with the CA) → monitoring on 15014. Every listener, watch and timer is owned here
-// and closed by `close()`, which drains xDS streams up to the configured deadline.
+// The controlplane process wired together, in start order: CA → config source (and, in Kubernetes mode, the
+// waypoint controller) → first computation → xDS on 15010 (plaintext) and 15012 (TLS, with the CA) → monitoring on
+// 15014. Every listener, watch and timer is owned here and closed by `close()`, which drains xDS streams up to the
+// configured deadline.
 
 import * as path from 'node:path';
 
@@ -11,6 +12,7 @@ import {
   loadKubeApi,
   loadTokenReviewer,
   type ConfigSource,
+  type KubeApi,
   type ObjectStatus,
 } from '@weft/config-source';
 import { createCertificateAuthority, type CertificateAuthority } from '@weft/identity';
@@ -44,6 +46,7 @@ import { messageFirst, type Logger } from './logging';
 import { computeMesh, type ConfigProblem, type Disposition, type MeshSettings } from './pipeline/compute-mesh';
 import { objectStatuses, statusWrites } from './pipeline/object-statuses';
 import { indexPodPlacement, type PodPlacement } from './pipeline/pods-on-node';
+import { createWaypointController } from './waypoint-controller';
 
 export interface ControlplaneOptions {
   readonly config: ControlplaneConfig;
@@ -52,6 +55,8 @@ export interface ControlplaneOptions {
   readonly source?: ConfigSource;
   /** Overrides how callers of 15012 are authenticated (tests); by default from the config source mode. */
   readonly authenticator?: CallerAuthenticator;
+  /** Kubernetes mode: the API the source and the waypoint controller use (tests); by default the client's. */
+  readonly kubeApi?: KubeApi;
 }
 
 export interface ControlplanePorts {
@@ -93,11 +98,9 @@ function allObjects(source: ConfigSource): KubeObject[] {
   return WATCHED_KINDS.flatMap((kind) => snapshot.list(kind));
 }
 
-async function createSource(config: ControlplaneConfig, logger: Logger): Promise<ConfigSource> {
+function createSource(config: ControlplaneConfig, logger: Logger, kubeApi: KubeApi | undefined): ConfigSource {
   const sourceLogger = messageFirst(logger, 'config');
-  if (config.WEFT_CONFIG_SOURCE === 'kubernetes') {
-    return createKubernetesSource({ api: await loadKubeApi(), logger: sourceLogger });
-  }
+  if (kubeApi !== undefined) return createKubernetesSource({ api: kubeApi, logger: sourceLogger });
   return createManifestDirectorySource({
     directory: config.WEFT_MANIFEST_DIR,
     ...(config.WEFT_STATUS_FILE === '' ? {} : { statusFile: config.WEFT_STATUS_FILE }),
@@ -186,8 +189,21 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
     const authenticator = options.authenticator ?? (await createAuthenticator(config));
 
     // 2. Config, computed into resources on every batch of changes.
-    const source = options.source ?? (await createSource(config, logger));
+    const kubeApi = config.WEFT_CONFIG_SOURCE === 'kubernetes' ? (options.kubeApi ?? (await loadKubeApi())) : undefined;
+    const source = options.source ?? createSource(config, logger, kubeApi);
     cleanups.push(() => source.close());
+    if (kubeApi !== undefined) {
+      // istiod's gateway controller: deploys what each `istio-waypoint` Gateway needs and writes its status.
+      const waypoints = createWaypointController({
+        api: kubeApi,
+        source,
+        image: config.WAYPOINT_IMAGE,
+        domainSuffix: config.CLUSTER_DOMAIN,
+        logger: messageFirst(logger, 'waypoint-controller'),
+      });
+      waypoints.start();
+      cleanups.push(() => waypoints.close(config.WEFT_DRAIN_DEADLINE_MS));
+    }
     const snapshots = createSnapshotSource();
     let state = EMPTY_STATE;
     let lastGood: ReadonlyMap<string, KubeObject> = new Map();

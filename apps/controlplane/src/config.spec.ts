@@ -1,3 +1,5 @@
+import { WAYPOINT_IMAGE } from '@weft/mesh-config';
+
 import { parseControlplaneConfig } from './config';
 
 describe('parseControlplaneConfig', () => {
@@ -13,6 +15,7 @@ describe('parseControlplaneConfig', () => {
       DEFAULT_WORKLOAD_CERT_TTL_SECONDS: 86_400,
       TRUST_DOMAIN: 'cluster.local',
       ROOT_NAMESPACE: 'istio-system',
+      WAYPOINT_IMAGE,
     });
     expect(Object.isFrozen(result.config)).toBe(true);
   });
@@ -22,6 +25,16 @@ describe('parseControlplaneConfig', () => {
     if (!result.ok) throw new Error(result.errors.join('; '));
     expect(result.config.CA_TRUSTED_NODE_ACCOUNTS).toEqual(['istio-system/ztunnel', 'weft/ztunnel']);
     expect(result.config.WEFT_XDS_TLS_PORT).toBe(0);
+  });
+
+  it.each([
+    ['the waypoint image defaults to the one deploy/ builds', {}, WAYPOINT_IMAGE],
+    ['the waypoint image is set', { WAYPOINT_IMAGE: 'registry.example/weft/waypoint:1.2.3' }, 'registry.example/weft/waypoint:1.2.3'],
+    ['an empty waypoint image falls back to the default', { WAYPOINT_IMAGE: '' }, WAYPOINT_IMAGE],
+  ])('%s', (_name, env, image) => {
+    const result = parseControlplaneConfig(env);
+    if (!result.ok) throw new Error(result.errors.join('; '));
+    expect(result.config.WAYPOINT_IMAGE).toBe(image);
   });
 
   it('reports every invalid variable at once, by name', () => {

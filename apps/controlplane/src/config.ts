@@ -1,6 +1,7 @@
 // Every setting of the controlplane, its environment variable and its default, in one place (STYLE.md #5):
 // parsed once at start, all problems reported together, the result frozen and shown on /debug/config_dump.
 
+import { WAYPOINT_IMAGE } from '@weft/mesh-config';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -42,6 +43,8 @@ const schema = z.object({
   POD_NAMESPACE: z.string().min(1).default('istio-system'),
   /** Extra DNS names for the 15012 serving certificate. */
   WEFT_SERVING_DNS_NAMES: list.default([]),
+  /** The image of the waypoint Deployments the waypoint controller creates for `istio-waypoint` Gateways (kubernetes mode). */
+  WAYPOINT_IMAGE: z.string().min(1).default(WAYPOINT_IMAGE),
   /** How long config changes are gathered before a push (istiod `PILOT_DEBOUNCE_AFTER`). */
   PILOT_DEBOUNCE_AFTER_MS: z.coerce.number().int().min(0).default(100),
   /** How long shutdown drains xDS streams before forcing them. */

@@ -2,7 +2,7 @@
 // it is loaded with a dynamic import() here and nowhere else; importing the library never loads it.
 import type { KubernetesObject } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { KubeApi, WatchInformer } from './kubernetes-source';
-import { apiVersionOf, resourcePath, type KubeResource } from './kubernetes-resources';
+import { apiVersionOf, resourcePath, statusCodeOf, type KubeResource } from './kubernetes-resources';
 
 /** The field manager named on every write, so `kubectl get --show-managed-fields` says who wrote it. */
 export const WEFT_FIELD_MANAGER = 'weft-controlplane';
@@ -49,6 +49,20 @@ export async function loadKubeApi(options: KubeApiOptions = {}): Promise<KubeApi
         { group, version, namespace, plural, name, body: patch, fieldManager },
         mergePatch,
       );
+    },
+    async applyObject(object) {
+      // JSON is YAML, so the client's JSON body is a valid apply-patch+yaml document.
+      const body = object as unknown as KubernetesObject;
+      await objects.patch(body, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply);
+    },
+    async deleteObject(apiVersion, kind, namespace, name) {
+      try {
+        const metadata = { name, ...(namespace === '' ? {} : { namespace }) };
+        // Background: the garbage collector removes what the object owns (a Deployment's ReplicaSets and pods).
+        await objects.delete({ apiVersion, kind, metadata }, undefined, undefined, undefined, undefined, 'Background');
+      } catch (cause) {
+        if (statusCodeOf(cause) !== 404) throw cause;
+      }
     },
   };
 }

@@ -95,6 +95,14 @@ class FakeApi implements KubeApi {
   async mergePatchStatus(resource: KubeResource, namespace: string, name: string, patch: object): Promise<void> {
     this.patches.push({ kind: `${resource.kind}/status`, target: `${namespace}/${name}`, body: patch });
   }
+
+  async applyObject(): Promise<void> {
+    throw new Error('the source never applies objects');
+  }
+
+  async deleteObject(): Promise<void> {
+    throw new Error('the source never deletes objects');
+  }
 }
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

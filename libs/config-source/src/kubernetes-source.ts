@@ -1,6 +1,8 @@
 // The production config source: one informer per watched kind, changes batched into the same events as the
 // manifest source, and status written back to the API server. The client itself sits behind `KubeApi`
 // (kubernetes-client.ts loads it lazily), so this file is testable with a fake informer.
+import type { KubeObject } from '@weft/mesh-config';
+
 import { ChangeBatcher, ListenerSet } from './change-batcher';
 import {
   CHANGE_DEBOUNCE_MS,
@@ -51,6 +53,13 @@ export interface KubeApi {
   ): Promise<void>;
   /** JSON merge patch of an object's status subresource. */
   mergePatchStatus(resource: KubeResource, namespace: string, name: string, patch: object): Promise<void>;
+  /**
+   * Server-side apply of a whole object (`application/apply-patch+yaml`, field manager `weft-controlplane`,
+   * force): creates it or makes the fields Weft manages match, taking them over from other managers.
+   */
+  applyObject(object: KubeObject): Promise<void>;
+  /** Deletes an object; one that is already gone (404) counts as deleted. */
+  deleteObject(apiVersion: string, kind: string, namespace: string, name: string): Promise<void>;
 }
 
 export interface KubernetesSourceOptions {

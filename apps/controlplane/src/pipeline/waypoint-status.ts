@@ -1,0 +1,136 @@
+// The status istiod's gateway controller writes on a waypoint Gateway: `Accepted`, `Programmed` once the waypoint's
+// Service exists, and `status.addresses` — which is what makes the waypoint usable for binding (reference §4.5).
+// Pure: conditions keep their lastTransitionTime while their status holds (Kubernetes' meta.SetStatusCondition).
+
+import type { KubeObject } from '@weft/mesh-config';
+
+import { fingerprint, isActiveWaypointGateway } from './waypoint-objects';
+
+/** The HBONE port of a waypoint's Service (waypointWorkloadObjects' `mesh` port). */
+const WAYPOINT_MESH_PORT = 15008;
+
+/** A Gateway API `metav1.Condition`. */
+export interface GatewayCondition {
+  readonly type: 'Accepted' | 'Programmed';
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly lastTransitionTime: string;
+  readonly observedGeneration?: number;
+}
+
+export interface GatewayStatusAddress {
+  readonly type: 'IPAddress' | 'Hostname';
+  readonly value: string;
+}
+
+/** The part of `Gateway.status` the controller owns; `addresses: null` removes stale ones in a merge patch. */
+export interface WaypointGatewayStatus {
+  readonly conditions: readonly GatewayCondition[];
+  readonly addresses: readonly GatewayStatusAddress[] | null;
+}
+
+export interface GatewayStatusWrite {
+  readonly namespace: string;
+  readonly name: string;
+  readonly status: WaypointGatewayStatus;
+}
+
+export interface WaypointStatusSettings {
+  /** Kubernetes cluster domain of Service hostnames (`CLUSTER_DOMAIN`). */
+  readonly domainSuffix: string;
+  /** RFC 3339 time stamped on conditions whose status changes. */
+  readonly now: string;
+}
+
+type ConditionText = Pick<GatewayCondition, 'type' | 'status' | 'reason' | 'message'>;
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function list(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** The Service's cluster IPs (`spec.clusterIPs`, else `spec.clusterIP`), without `None`. */
+function clusterIps(service: KubeObject): string[] {
+  const spec = record(service.spec);
+  const ips = list(spec?.['clusterIPs']).length > 0 ? list(spec?.['clusterIPs']) : [spec?.['clusterIP']];
+  return ips.filter((ip): ip is string => typeof ip === 'string' && ip !== '' && ip !== 'None');
+}
+
+function previousCondition(gateway: KubeObject, type: string): Record<string, unknown> | undefined {
+  return list(record(gateway.status)?.['conditions'])
+    .map(record)
+    .find((condition) => condition?.['type'] === type);
+}
+
+function withTransition(gateway: KubeObject, text: ConditionText, now: string): GatewayCondition {
+  const previous = previousCondition(gateway, text.type);
+  const kept = previous?.['status'] === text.status ? previous['lastTransitionTime'] : undefined;
+  const generation = gateway.metadata.generation;
+  return {
+    ...text,
+    lastTransitionTime: typeof kept === 'string' ? kept : now,
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
+  };
+}
+
+/** The status of one waypoint Gateway given its Service as the snapshot holds it (undefined: not created yet). */
+export function waypointGatewayStatus(
+  gateway: KubeObject,
+  service: KubeObject | undefined,
+  settings: WaypointStatusSettings,
+): WaypointGatewayStatus {
+  const namespace = gateway.metadata.namespace ?? '';
+  const hostname = `${gateway.metadata.name}.${namespace}.svc.${settings.domainSuffix}`;
+  const accepted: ConditionText = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Resource accepted' };
+  if (service === undefined) {
+    const pending: ConditionText = {
+      type: 'Programmed',
+      status: 'False',
+      reason: 'Pending',
+      message: `waiting for the waypoint Service ${namespace}/${gateway.metadata.name}`,
+    };
+    return { conditions: [accepted, pending].map((c) => withTransition(gateway, c, settings.now)), addresses: null };
+  }
+  const ips = clusterIps(service);
+  const addresses: GatewayStatusAddress[] =
+    ips.length > 0 ? ips.map((value) => ({ type: 'IPAddress', value })) : [{ type: 'Hostname', value: hostname }];
+  // istiod's wording, so tools that match on it keep working.
+  const programmed: ConditionText = {
+    type: 'Programmed',
+    status: 'True',
+    reason: 'Programmed',
+    message: `Resource programmed, assigned to service(s) ${hostname}:${WAYPOINT_MESH_PORT}`,
+  };
+  return { conditions: [accepted, programmed].map((c) => withTransition(gateway, c, settings.now)), addresses };
+}
+
+/** The owned fields of a Gateway's current status, normalised like {@link waypointGatewayStatus} output. */
+function observedStatus(gateway: KubeObject): WaypointGatewayStatus {
+  const status = record(gateway.status);
+  const addresses = list(status?.['addresses']);
+  return {
+    conditions: list(status?.['conditions']) as GatewayCondition[],
+    addresses: addresses.length === 0 ? null : (addresses as GatewayStatusAddress[]),
+  };
+}
+
+/** Status writes for every waypoint Gateway whose status differs from what it should be. */
+export function gatewayStatusWrites(objects: readonly KubeObject[], settings: WaypointStatusSettings): GatewayStatusWrite[] {
+  const services = new Map<string, KubeObject>();
+  for (const object of objects) {
+    if (object.kind === 'Service') services.set(`${object.metadata.namespace ?? ''}/${object.metadata.name}`, object);
+  }
+  const writes: GatewayStatusWrite[] = [];
+  for (const gateway of objects) {
+    if (!isActiveWaypointGateway(gateway)) continue;
+    const namespace = gateway.metadata.namespace ?? '';
+    const name = gateway.metadata.name;
+    const status = waypointGatewayStatus(gateway, services.get(`${namespace}/${name}`), settings);
+    if (fingerprint(status) !== fingerprint(observedStatus(gateway))) writes.push({ namespace, name, status });
+  }
+  return writes;
+}
