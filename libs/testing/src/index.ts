@@ -1,5 +1,6 @@
 // Public entry of @weft/testing: fixtures for tests only — never imported by production (`src/`) code.
 export * from './cni-runtime';
 export * from './managed-processes';
+export * from './mesh-builders';
 export * from './netns-fixture';
 export * from './wait';

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 
 import * as grpc from '@grpc/grpc-js';
 import { createMeshStore, type L7Authorization, type PortMapping, type RetryPolicy, type RouteRule, type Service, type WaypointPortProtocol, type WaypointService, type Workload } from '@weft/mesh-model';
+import { service as serviceOf, workload } from '@weft/testing';
 
 import { createTracing, RequestMetrics } from '../telemetry';
 import type { Endpoint } from '../upstream';
@@ -23,47 +24,11 @@ const KEY = `${NAMESPACE}/${HOST}`;
 const PORT = 50051;
 const CLIENT_PRINCIPAL = 'spiffe://cluster.local/ns/default/sa/client';
 
-function service(appProtocol: PortMapping['appProtocol']): Service {
-  return {
-    name: 'greeter',
-    namespace: NAMESPACE,
-    hostname: HOST,
-    vips: [{ network: '', address: '10.96.0.40' }],
-    ports: [{ servicePort: PORT, targetPort: PORT, appProtocol }],
-    subjectAltNames: [],
-    ipFamilies: 'AUTOMATIC',
-    canonical: true,
-    ingressUseWaypoint: false,
-    weightedWaypoints: [],
-    visibility: 'PUBLIC',
-  };
-}
+const greeter = (appProtocol: PortMapping['appProtocol']): Service =>
+  serviceOf({ name: 'greeter', vips: [{ network: '', address: '10.96.0.40' }], ports: [{ servicePort: PORT, targetPort: PORT, appProtocol }] });
 
-function pod(name: string, ip: string): Workload {
-  return {
-    uid: `Kubernetes//Pod/${NAMESPACE}/${name}`,
-    name,
-    namespace: NAMESPACE,
-    addresses: [ip],
-    hostname: '',
-    network: '',
-    tunnelProtocol: 'HBONE',
-    trustDomain: 'cluster.local',
-    serviceAccount: 'greeter',
-    node: 'node-a',
-    canonicalName: 'greeter',
-    canonicalRevision: 'v1',
-    workloadType: 'POD',
-    workloadName: name,
-    nativeTunnel: false,
-    services: { [KEY]: [{ servicePort: PORT, targetPort: PORT, appProtocol: 'GRPC' }] },
-    authorizationPolicies: [],
-    status: 'HEALTHY',
-    clusterId: 'Kubernetes',
-    networkMode: 'STANDARD',
-    capacity: 1,
-  };
-}
+const pod = (name: string, ip: string): Workload =>
+  workload({ name, addresses: [ip], serviceAccount: 'greeter', canonicalName: 'greeter', canonicalRevision: 'v1', services: { [KEY]: [{ servicePort: PORT, targetPort: PORT, appProtocol: 'GRPC' }] } });
 
 const PODS = [pod('greeter-a', '10.244.1.21'), pod('greeter-b', '10.244.1.22')] as const;
 
@@ -89,7 +54,7 @@ async function startGrpcEndpoints(behaviour: () => UnaryBehaviour): Promise<Endp
     const server = new grpc.Server();
     server.register<Buffer, Buffer>(
       UNARY,
-      (call, callback) => {
+      (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const answer = behaviour()(p.name, call.request);
         if (Buffer.isBuffer(answer)) callback(null, answer);
         else callback({ code: answer.code, details: answer.message ?? '' });
@@ -164,7 +129,7 @@ async function startProxy(options: {
   readonly authorizations?: readonly L7Authorization[];
 }): Promise<Harness> {
   const store = createMeshStore();
-  const svc = service(options.appProtocol);
+  const svc = greeter(options.appProtocol);
   store.apply({ services: { upsert: [svc] }, workloads: { upsert: [...PODS] } });
   const l7 = new L7Config();
   const waypointService: WaypointService = {

@@ -21,6 +21,7 @@ import {
   type WeightedDestination,
   type Workload,
 } from '@weft/mesh-model';
+import { service, workload } from '@weft/testing';
 
 import { createTracing, RequestMetrics } from '../telemetry';
 import type { Endpoint } from '../upstream';
@@ -36,47 +37,10 @@ const CLIENT_PRINCIPAL = 'spiffe://cluster.local/ns/default/sa/productpage';
 
 const mapping: PortMapping = { servicePort: PORT, targetPort: PORT, appProtocol: 'HTTP11' };
 
-const reviews: Service = {
-  name: 'reviews',
-  namespace: NAMESPACE,
-  hostname: HOST,
-  vips: [{ network: '', address: VIP }],
-  ports: [mapping],
-  subjectAltNames: [],
-  ipFamilies: 'AUTOMATIC',
-  canonical: true,
-  ingressUseWaypoint: false,
-  weightedWaypoints: [],
-  visibility: 'PUBLIC',
-};
+const reviews: Service = service({ name: 'reviews', vips: [{ network: '', address: VIP }], ports: [mapping] });
 
-const uidOf = (name: string): string => `Kubernetes//Pod/${NAMESPACE}/${name}`;
-
-function pod(name: string, ip: string): Workload {
-  return {
-    uid: uidOf(name),
-    name,
-    namespace: NAMESPACE,
-    addresses: [ip],
-    hostname: '',
-    network: '',
-    tunnelProtocol: 'HBONE',
-    trustDomain: 'cluster.local',
-    serviceAccount: 'bookinfo-reviews',
-    node: 'node-a',
-    canonicalName: 'reviews',
-    canonicalRevision: name.slice('reviews-'.length),
-    workloadType: 'POD',
-    workloadName: name,
-    nativeTunnel: false,
-    services: { [KEY]: [mapping] },
-    authorizationPolicies: [],
-    status: 'HEALTHY',
-    clusterId: 'Kubernetes',
-    networkMode: 'STANDARD',
-    capacity: 1,
-  };
-}
+const pod = (name: string, ip: string): Workload =>
+  workload({ name, addresses: [ip], serviceAccount: 'bookinfo-reviews', canonicalName: 'reviews', canonicalRevision: name.slice('reviews-'.length), services: { [KEY]: [mapping] } });
 
 const PODS = [pod('reviews-v1', '10.244.1.11'), pod('reviews-v2', '10.244.1.12'), pod('reviews-v3', '10.244.1.13')] as const;
 const [V1, V2, V3] = PODS;

@@ -1,4 +1,6 @@
-import { type PortMapping, type Service, type Workload, createMeshStore } from '@weft/mesh-model';
+import { createMeshStore, type PortMapping, type Service, type Workload } from '@weft/mesh-model';
+import { service, workload } from '@weft/testing';
+
 import { type Endpoint, resolveEndpoints } from './resolve-endpoints';
 
 const HOST = 'web.default.svc.cluster.local';
@@ -8,46 +10,9 @@ function port(servicePort: number, targetPort: number): PortMapping {
   return { servicePort, targetPort, appProtocol: 'HTTP11' };
 }
 
-function pod(name: string, overrides: Partial<Workload> = {}): Workload {
-  return {
-    uid: `Kubernetes//Pod/default/${name}`,
-    name,
-    namespace: 'default',
-    addresses: [],
-    hostname: '',
-    network: '',
-    tunnelProtocol: 'HBONE',
-    trustDomain: 'cluster.local',
-    serviceAccount: 'default',
-    node: 'node-a',
-    canonicalName: name,
-    canonicalRevision: 'latest',
-    workloadType: 'POD',
-    workloadName: name,
-    nativeTunnel: false,
-    services: { [KEY]: [port(80, 8080)] },
-    authorizationPolicies: [],
-    status: 'HEALTHY',
-    clusterId: 'Kubernetes',
-    networkMode: 'STANDARD',
-    capacity: 1,
-    ...overrides,
-  };
-}
+const pod = (name: string, overrides: Partial<Workload> = {}): Workload => workload({ name, services: { [KEY]: [port(80, 8080)] }, ...overrides });
 
-const web: Service = {
-  name: 'web',
-  namespace: 'default',
-  hostname: HOST,
-  vips: [{ network: '', address: '10.96.0.10' }],
-  ports: [port(80, 8080), port(90, 0)],
-  subjectAltNames: [],
-  ipFamilies: 'AUTOMATIC',
-  canonical: true,
-  ingressUseWaypoint: false,
-  weightedWaypoints: [],
-  visibility: 'PUBLIC',
-};
+const web: Service = service({ name: 'web', vips: [{ network: '', address: '10.96.0.10' }], ports: [port(80, 8080), port(90, 0)] });
 
 const uid = (name: string): string => `Kubernetes//Pod/default/${name}`;
 

@@ -1,6 +1,6 @@
 import { EMPTY_MATCH } from '@weft/mesh-model';
 
-import { authorization, meshOf, port, service, workload } from '../../test/mesh-fixtures';
+import { authorization, meshOf, port, service, workload } from '@weft/testing';
 import { buildConfigDump, type CertificateSnapshot } from './config-dump';
 
 const waypointRef = { destination: { kind: 'hostname' as const, namespace: 'default', hostname: 'waypoint.default.svc.cluster.local' }, hboneMtlsPort: 15008 };

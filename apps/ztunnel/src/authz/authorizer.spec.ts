@@ -1,7 +1,7 @@
 import { EMPTY_MATCH, type Authorization, type AuthorizationMatch } from '@weft/mesh-model';
 import { implicitWaypointAuthorization, staticStrictAuthorization, type L4Connection, type SpiffeIdentity } from '@weft/policy';
 
-import { authorization, meshOf, workload } from '../../test/mesh-fixtures';
+import { authorization, meshOf, workload } from '@weft/testing';
 import { createAuthorizer, policyChangeMessage, rejectionMessage } from './authorizer';
 
 const sa = (serviceAccount: string, namespace = 'default'): SpiffeIdentity => ({ trustDomain: 'cluster.local', namespace, serviceAccount });

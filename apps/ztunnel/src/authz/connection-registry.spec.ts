@@ -1,7 +1,7 @@
 import { EMPTY_MATCH } from '@weft/mesh-model';
 import type { SpiffeIdentity } from '@weft/policy';
 
-import { authorization, meshOf, workload } from '../../test/mesh-fixtures';
+import { authorization, meshOf, workload } from '@weft/testing';
 import { createAuthorizer, type Authorizer } from './authorizer';
 import { createConnectionRegistry, type RevokedConnection } from './connection-registry';
 

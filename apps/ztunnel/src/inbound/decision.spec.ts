@@ -1,6 +1,6 @@
 import type { GatewayAddress, Workload } from '@weft/mesh-model';
 
-import { meshOf, port, service, workload } from '../../test/mesh-fixtures';
+import { meshOf, port, service, workload } from '@weft/testing';
 import { decideInboundConnect, decideInboundPlaintext, forwardedHost, parseAuthority, type InboundTarget } from './decision';
 import { inboundHttpStatus, inboundResponseFlag, type InboundErrorCode } from './inbound-error';
 

@@ -1,6 +1,6 @@
 import type { GatewayAddress, LoadBalancing, Workload } from '@weft/mesh-model';
 
-import { meshOf, port, sequence, service, workload } from '../../test/mesh-fixtures';
+import { meshOf, port, sequence, service, workload } from '@weft/testing';
 import { routeOutbound, type OutboundDecision } from './outbound';
 
 const WP_HOST = 'waypoint.default.svc.cluster.local';

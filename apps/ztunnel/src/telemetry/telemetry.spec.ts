@@ -1,4 +1,4 @@
-import { service, workload } from '../../test/mesh-fixtures';
+import { service, workload } from '@weft/testing';
 import {
   accessLogBytes,
   connectionCompleteRecord,

@@ -1,5 +1,5 @@
-// Builders for the specs of routing, inbound, authz, telemetry and admin: complete, valid domain objects with
-// overridable fields, so each table row states only what it is about. Imported by *.spec.ts files only.
+// Builders of mesh-model objects for the specs of ztunnel and the waypoint: complete, valid domain objects with
+// overridable fields, so each table row states only what it is about.
 
 import {
   createMeshStore,
