@@ -11,6 +11,7 @@ import {
   type ConfigSource,
 } from '@weft/config-source';
 import { renderPrometheus } from '@weft/metrics';
+import { CleanupStack } from '@weft/process-lifecycle';
 import Fastify from 'fastify';
 import type pino from 'pino';
 
@@ -64,16 +65,8 @@ function createSource(config: CniNodeConfig, logger: pino.Logger): Promise<Confi
 
 export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
   const { config, logger } = options;
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const closeAll = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (cause) {
-        logger.error({ err: cause }, 'shutdown step failed');
-      }
-    }
-  };
+  const cleanups = new CleanupStack(logger);
+  const closeAll = (): Promise<void> => cleanups.closeAll();
   try {
     const backend = await detectBackend(config);
     const runner = createRedirectionRunner({ backend, ...(options.hostNetnsPath === undefined ? {} : { hostNetnsPath: options.hostNetnsPath }) });
@@ -144,7 +137,7 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
       ),
     );
     await health.listen({ port: config.WEFT_HEALTH_PORT, host: config.WEFT_LISTEN_ADDRESS });
-    cleanups.splice(0, 0, () => health.close());
+    cleanups.pushClosedLast(() => health.close());
     const address = health.server.address();
     const healthPort = typeof address === 'object' && address !== null ? address.port : config.WEFT_HEALTH_PORT;
     logger.info({ node: config.NODE_NAME, backend, healthPort, zds: config.WEFT_ZDS_SOCKET, pluginSocket }, 'cni-node agent serving');

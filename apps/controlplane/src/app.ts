@@ -26,6 +26,7 @@ import {
   type DeltaAuthResult,
   type MeshResources,
 } from '@weft/xds';
+import { CleanupStack } from '@weft/process-lifecycle';
 
 import { startAdminServer, type AdminServer } from './admin/admin-server';
 import { controlplaneMetrics } from './admin/controlplane-metrics';
@@ -171,16 +172,8 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
     rootNamespace: config.ROOT_NAMESPACE,
     network: '',
   };
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const closeAll = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (cause) {
-        logger.error({ err: cause }, 'shutdown step failed');
-      }
-    }
-  };
+  const cleanups = new CleanupStack(logger);
+  const closeAll = (): Promise<void> => cleanups.closeAll();
 
   try {
     // 1. CA and the callers it trusts.
@@ -339,7 +332,7 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
       config.WEFT_MONITORING_PORT,
       config.WEFT_LISTEN_ADDRESS,
     );
-    cleanups.splice(0, 0, () => admin.close());
+    cleanups.pushClosedLast(() => admin.close());
 
     const ports = { xdsPlaintext, xdsTls, monitoring: admin.port };
     logger.info({ ports, source: config.WEFT_CONFIG_SOURCE }, 'controlplane serving');

@@ -12,7 +12,8 @@ import { formatSpiffeId, type Identity } from '@weft/identity';
 import { createMeshStore, type MeshStore } from '@weft/mesh-model';
 import { renderPrometheus } from '@weft/metrics';
 import { createCertificateManager, type CertificateManager } from '@weft/workload-certs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { CleanupStack, hostOfAddress, listenFastify } from '@weft/process-lifecycle';
+import Fastify from 'fastify';
 import type pino from 'pino';
 
 import type { WaypointConfig } from './config';
@@ -45,17 +46,6 @@ export { copyingDuplex };
 
 const HBONE_PORT = 15008;
 
-function hostOf(address: string): string {
-  const at = address.lastIndexOf(':');
-  return (at > 0 ? address.slice(0, at) : address).replace(/^\[|\]$/g, '');
-}
-
-async function listenFastify(app: FastifyInstance, host: string, port: number): Promise<number> {
-  await app.listen({ host, port });
-  const address = app.server.address();
-  return typeof address === 'object' && address !== null ? address.port : port;
-}
-
 /** JWKS documents fetched over HTTP(S) with a timeout (RequestAuthentication `jwksUri`). */
 async function fetchJwks(uri: string, timeoutMs: number): Promise<unknown> {
   const response = await fetch(uri, { signal: AbortSignal.timeout(timeoutMs) });
@@ -66,16 +56,8 @@ async function fetchJwks(uri: string, timeoutMs: number): Promise<unknown> {
 export async function startWaypoint(options: WaypointOptions): Promise<Waypoint> {
   const { config, logger } = options;
   const accessLog = options.accessLog ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const closeAll = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (cause) {
-        logger.error({ err: cause }, 'shutdown step failed');
-      }
-    }
-  };
+  const cleanups = new CleanupStack(logger);
+  const closeAll = (): Promise<void> => cleanups.closeAll();
 
   try {
     const rootPem = readFileSync(config.XDS_ROOT_CA);
@@ -86,7 +68,7 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
         return '';
       }
     };
-    const serverName = config.XDS_SERVER_NAME !== '' ? config.XDS_SERVER_NAME : hostOf(config.XDS_ADDRESS);
+    const serverName = config.XDS_SERVER_NAME !== '' ? config.XDS_SERVER_NAME : hostOfAddress(config.XDS_ADDRESS);
     const channelOptions = { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName };
     const drain = config.WEFT_DRAIN_DEADLINE_MS;
     const identity: Identity = { trustDomain: config.TRUST_DOMAIN, namespace: config.POD_NAMESPACE, serviceAccount: config.SERVICE_ACCOUNT };

@@ -10,7 +10,8 @@ import { createCredentialCache, createHbonePool, createHboneServer, type Inbound
 import { formatSpiffeId, parseSpiffeId } from '@weft/identity';
 import { createMeshStore, type MeshStore } from '@weft/mesh-model';
 import { createCertificateManager, type CertificateManager } from '@weft/workload-certs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { CleanupStack, hostOfAddress, listenFastify } from '@weft/process-lifecycle';
+import Fastify from 'fastify';
 import type pino from 'pino';
 
 import { buildConfigDump } from './admin';
@@ -49,31 +50,11 @@ export interface Ztunnel {
   close(): Promise<void>;
 }
 
-function hostOf(address: string): string {
-  const at = address.lastIndexOf(':');
-  const host = at > 0 ? address.slice(0, at) : address;
-  return host.replace(/^\[|\]$/g, '');
-}
-
-async function listenFastify(app: FastifyInstance, host: string, port: number): Promise<number> {
-  await app.listen({ host, port });
-  const address = app.server.address();
-  return typeof address === 'object' && address !== null ? address.port : port;
-}
-
 export async function startZtunnel(options: ZtunnelOptions): Promise<Ztunnel> {
   const { config, logger } = options;
   const accessLog = options.accessLog ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const closeAll = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (cause) {
-        logger.error({ err: cause }, 'shutdown step failed');
-      }
-    }
-  };
+  const cleanups = new CleanupStack(logger);
+  const closeAll = (): Promise<void> => cleanups.closeAll();
 
   try {
     const rootPem = readFileSync(config.XDS_ROOT_CA);
@@ -84,7 +65,7 @@ export async function startZtunnel(options: ZtunnelOptions): Promise<Ztunnel> {
         return '';
       }
     };
-    const serverName = config.XDS_SERVER_NAME !== '' ? config.XDS_SERVER_NAME : hostOf(config.XDS_ADDRESS);
+    const serverName = config.XDS_SERVER_NAME !== '' ? config.XDS_SERVER_NAME : hostOfAddress(config.XDS_ADDRESS);
     const channelOptions = { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName };
     const drain = config.WEFT_DRAIN_DEADLINE_MS;
 
