@@ -484,6 +484,23 @@ describe('createHttpProxy', () => {
     expect(await lastLog(harness, 1)).toMatchObject({ response_code: 504, response_flags: 'UT' });
   });
 
+  it('CORS on the route: a preflight from an allowed origin is answered by the waypoint; an actual request gets the allow headers', async () => {
+    const cors = { allowOrigins: [{ kind: 'exact' as const, value: 'https://shop.example.com' }], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'], exposeHeaders: ['x-backend'], maxAgeMs: 600_000 };
+    const harness = await startProxy({ routes: [route({ cors })] });
+
+    const preflight = await send(harness.port, { method: 'OPTIONS', headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'PUT' } });
+    const seen = (): number => backends.reduce((n, b) => n + b.seen.length, 0);
+    expect({ status: preflight.status, seen: seen() }).toEqual({ status: 200, seen: 0 });
+    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': 'https://shop.example.com', 'access-control-allow-methods': 'GET,PUT', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' });
+
+    const actual = await send(harness.port, { headers: { origin: 'https://shop.example.com' } });
+    expect(actual.status).toBe(200);
+    expect(actual.headers).toMatchObject({ 'access-control-allow-origin': 'https://shop.example.com', 'access-control-expose-headers': 'x-backend' });
+
+    const foreign = await send(harness.port, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'PUT' } });
+    expect({ status: foreign.status, allowOrigin: foreign.headers['access-control-allow-origin'], seen: seen() }).toEqual({ status: 200, allowOrigin: undefined, seen: 2 });
+  });
+
   it('routes exist but none matches: 404, flag NR', async () => {
     const harness = await startProxy({ routes: [route({ matches: [match({ uri: { kind: 'prefix', value: '/ratings' } })] })] });
 

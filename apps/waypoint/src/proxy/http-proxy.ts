@@ -1,11 +1,12 @@
 // The HTTP side of a waypoint (reference §7.2–7.4): each tunnelled connection to a bound service port is served as
-// HTTP/2 when it opens with the HTTP/2 preface (h2c, gRPC) and as HTTP/1.1 otherwise; each request goes through RequestAuthentication (401), L7 authorization (403), route selection (first
-// match wins; 404 when routes exist and none matches), redirect / direct response / fault injection, a weighted
-// destination, rewrites and header operations, then tries against the destination's endpoints — load balanced,
-// outlier-filtered, within the connection-pool limits — over HBONE with the waypoint's identity in the codec the port
-// calls for, retried as the route says, under the route and per-try timeouts. Bodies stream both ways (a request body
-// is kept for replay while it fits the retry buffer); gRPC trailers are passed on and a gRPC request's local answers
-// are gRPC statuses. Every request is measured, logged and traced.
+// HTTP/2 when it opens with the HTTP/2 preface (h2c, gRPC) and as HTTP/1.1 otherwise; each request goes through
+// RequestAuthentication (401), L7 authorization (403), route selection (first match wins; 404 when routes exist and
+// none matches), CORS, redirect / direct response / fault injection, a weighted destination, rewrites and header
+// operations, then tries against the destination's endpoints — load balanced, outlier-filtered, within the
+// connection-pool limits — over HBONE with the waypoint's identity in the codec the port calls for, retried as the
+// route says, under the route and per-try timeouts. Bodies stream both ways (a request body is kept for replay while
+// it fits the retry buffer); gRPC trailers are passed on and a gRPC request's local answers are gRPC statuses. Every
+// request is measured, logged and traced.
 //
 // Decisions come from the pure modules (routing, upstream, security); this file does the I/O around them.
 
@@ -18,6 +19,7 @@ import type { MeshState, RetryPolicy, RouteRule, Service, WaypointPortProtocol, 
 
 import {
   applyHeaderOperations,
+  decideCors,
   decideFault,
   pickDestination,
   redirectResponse,
@@ -112,6 +114,14 @@ interface Answer {
   readonly body: Buffer | UpstreamResponse;
   readonly flags: ResponseFlag;
   readonly endpoint?: Endpoint;
+}
+
+/** What `decide` learnt on the way, for the answer and the telemetry. */
+interface Facts {
+  authn?: AuthnResult;
+  route?: RouteRule;
+  /** A CORS request's headers, added to whatever the answer is. */
+  corsHeaders?: Readonly<Record<string, string>>;
 }
 
 /** A downstream request in either codec, as the proxy reads it. */
@@ -318,7 +328,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   };
 
   /** Everything between the request and its answer; the answer is written by `handle`. */
-  const decide = async (request: Downstream, body: RequestBody | undefined, tunnel: TunnelInfo, target: ServiceTarget, facts: { authn?: AuthnResult; route?: RouteRule }): Promise<Answer> => {
+  const decide = async (request: Downstream, body: RequestBody | undefined, tunnel: TunnelInfo, target: ServiceTarget, facts: Facts): Promise<Answer> => {
     const headers = request.headers;
     const view: RequestView = { method: request.method, path: request.path, authority: request.authority, scheme: 'http', headers, servicePort: target.port };
     const { authn, authz } = securityFor(target.service);
@@ -343,6 +353,10 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     if (routes.length > 0 && selected === undefined) return { status: 404, headers: {}, body: Buffer.alloc(0), flags: 'NR' };
     const rule = selected?.rule;
     if (rule !== undefined) facts.route = rule;
+    // CORS runs where Envoy's filter does: after authorization, before redirects, direct responses and faults.
+    const cors = decideCors(rule?.cors, view);
+    if (cors.kind === 'preflight') return { status: 200, headers: { ...cors.headers }, body: Buffer.alloc(0), flags: '-' };
+    if (cors.kind === 'actual') facts.corsHeaders = cors.headers;
     const action = rule?.action;
     if (rule !== undefined && action === undefined) return text(500, '', '-');
     if (action?.kind === 'redirect') {
@@ -436,7 +450,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     const request = downstreamOf(req, codec);
     const grpc = isGrpcRequest(request.headers['content-type']);
     const span = context.tracing.start(request.headers, `${target.service.hostname}:${target.port}/*`);
-    const facts: { authn?: AuthnResult; route?: RouteRule } = {};
+    const facts: Facts = {};
     const body = request.hasBody ? new RequestBody(req) : undefined;
     // Envoy's connection manager assigns x-request-id up front, so the access log and the upstream see the same id.
     const requestHeaders: HeaderMap = { 'x-request-id': randomUUID(), ...request.headers, ...span.propagate };
@@ -448,6 +462,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       context.logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'request failed');
       answer = text(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'UC');
     }
+    if (facts.corsHeaders !== undefined) answer = { ...answer, headers: { ...answer.headers, ...facts.corsHeaders } };
     if (grpc && Buffer.isBuffer(answer.body)) {
       const reply = grpcLocalReply(answer.status, answer.headers, answer.body.toString('utf8'));
       answer = { ...answer, ...reply, body: Buffer.alloc(0) };

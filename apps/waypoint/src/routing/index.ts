@@ -1,7 +1,8 @@
 // The waypoint's L7 routing decisions (reference §7.3–7.4) as pure functions: route selection, destination split,
-// header operations, rewrites, redirects, fault injection and retries. Randomness is passed in; nothing here does I/O.
+// header operations, rewrites, redirects, CORS, fault injection and retries. Randomness is passed in; nothing here does I/O.
 
 export { applyHeaderOperations } from './apply-header-operations';
+export { decideCors, type CorsDecision } from './decide-cors';
 export { decideFault, type FaultDecision } from './decide-fault';
 export { pickDestination } from './pick-destination';
 export { redirectResponse } from './redirect-response';
