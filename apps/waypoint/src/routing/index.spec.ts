@@ -6,6 +6,7 @@ describe('routing index', () => {
   it('exports exactly the agreed runtime API', () => {
     expect(Object.keys(routing).sort()).toEqual([
       'applyHeaderOperations',
+      'decideCors',
       'decideFault',
       'pickDestination',
       'redirectResponse',
