@@ -40,8 +40,14 @@ export class Histogram {
   }
 
   observe(value: number): void {
-    const i = this.bounds.findIndex((bound) => value <= bound);
-    if (i >= 0) this.counts[i] = (this.counts[i] ?? 0) + 1;
+    // A plain loop: this runs several times per request.
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (value <= (bounds[i] ?? Infinity)) {
+        this.counts[i] = (this.counts[i] ?? 0) + 1;
+        break;
+      }
+    }
     this.sum += value;
     this.count += 1;
   }

@@ -54,4 +54,26 @@ describe('copyingDuplex', () => {
     expect(Buffer.concat(written).toString()).toBe('GET / HTTP/1.1\r\n\r\n');
     expect(stream.writableEnded).toBe(true);
   });
+
+  it('writes corked chunks as one private copy', async () => {
+    const { stream, written } = tunnel();
+    const wrapper = copyingDuplex(stream);
+    const head = Buffer.from('POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n');
+    const body = Buffer.from('hi');
+    wrapper.cork();
+    wrapper.write(head);
+    wrapper.write(body);
+    wrapper.uncork();
+    await new Promise((resolve) => wrapper.end(resolve));
+    head.fill(0);
+    body.fill(0);
+    expect(written.map((chunk) => chunk.toString())).toEqual(['POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nhi']);
+  });
+
+  it('completes an empty write without writing it to the tunnel', async () => {
+    const { stream, written } = tunnel();
+    const wrapper = copyingDuplex(stream);
+    await new Promise<void>((resolve, reject) => wrapper.write('', 'latin1', (error) => (error ? reject(error) : resolve())));
+    expect(written).toEqual([]);
+  });
 });

@@ -32,14 +32,24 @@ function socketLike(stream: Duplex): Duplex {
   s.unref ??= () => s;
   if (s.setTimeout === undefined) {
     let timer: NodeJS.Timeout | undefined;
+    let timerMs = 0;
     s.setTimeout = (ms: number, callback?: () => void) => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
       if (ms > 0) {
         if (callback !== undefined) s.once('timeout', callback);
+        // The Agent re-arms the idle timeout each time it pools the tunnel: restart the timer rather than replace it.
+        if (timer !== undefined && timerMs === ms) {
+          timer.refresh();
+          return s;
+        }
+        if (timer !== undefined) clearTimeout(timer);
         timer = setTimeout(() => s.emit('timeout'), ms);
         timer.unref();
-      } else if (callback !== undefined) {
+        timerMs = ms;
+        return s;
+      }
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (callback !== undefined) {
         s.removeListener('timeout', callback);
       }
       return s;
@@ -51,9 +61,21 @@ function socketLike(stream: Duplex): Duplex {
   return s;
 }
 
+/**
+ * `servername: ''` (merged into every request's connection options) only spares the Agent working out a TLS server
+ * name from each request's Host header: the tunnel's TLS is HBONE's, set up by the pool.
+ */
+const AGENT_OPTIONS: http.AgentOptions & { readonly servername: string } = {
+  keepAlive: true,
+  maxFreeSockets: 32,
+  scheduling: 'lifo',
+  timeout: UPSTREAM_IDLE_TIMEOUT_MS,
+  servername: '',
+};
+
 class TunnelAgent extends http.Agent {
   constructor(private readonly dial: Dial) {
-    super({ keepAlive: true, maxFreeSockets: 32, scheduling: 'lifo', timeout: UPSTREAM_IDLE_TIMEOUT_MS });
+    super(AGENT_OPTIONS);
   }
 
   override createConnection(_options: http.ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | null | undefined {

@@ -81,6 +81,36 @@ describe('accessLogLine', () => {
     expect(accessLogFields({ ...base, ...overrides })).toMatchObject(expected);
   });
 
+  it.each<[string, Partial<AccessLogInput>]>([
+    ['the minimal line', {}],
+    [
+      'every field, with quotes, backslashes, control and non-ASCII characters',
+      {
+        routeName: 'r"1',
+        path: '/a\\b\u0001\u2028?q="x"',
+        method: 'GÉT',
+        responseCodeDetails: 'via_upstream',
+        upstreamTransportFailureReason: 'tls\terror',
+        upstreamServiceTimeMs: 3.9,
+        upstreamHost: '10.0.1.1:8080',
+        upstreamCluster: 'inbound-vip|8000|http|httpbin.apps.svc.cluster.local',
+        authority: 'httpbin.apps:8000',
+        userAgent: 'curl/8.5.0 "quoted"',
+        requestId: 'a1b2',
+        forwardedFor: '10.0.0.1',
+        downstreamLocalAddress: '10.0.0.9:15008',
+        downstreamRemoteAddress: '10.0.0.1:51234',
+        sourcePrincipal: 'spiffe://cluster.local/ns/default/sa/sleep',
+        destinationPrincipal: 'spiffe://cluster.local/ns/apps/sa/httpbin',
+      },
+    ],
+    ['numbers JSON cannot hold', { durationMs: Number.NaN, responseBytes: Infinity, upstreamServiceTimeMs: -5 }],
+    ['empty strings', { method: '', path: '', responseFlags: '', userAgent: '' }],
+  ])('is JSON.stringify of the fields: %s', (_name, overrides) => {
+    const input = { ...base, ...overrides };
+    expect(accessLogLine(input)).toBe(JSON.stringify(accessLogFields(input)));
+  });
+
   it('is one line', () => {
     expect(accessLogLine({ ...base, path: '/a\nb' })).not.toContain('\n');
   });

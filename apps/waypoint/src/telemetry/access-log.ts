@@ -74,7 +74,39 @@ export function accessLogFields(input: AccessLogInput): Record<string, string | 
   };
 }
 
-/** One JSON access-log line (no trailing newline) for a finished request. */
+const jsonString = (value: string): string => JSON.stringify(value);
+const jsonOrNull = (value: string | undefined): string => (value === undefined || value === '' ? 'null' : JSON.stringify(value));
+// JSON has no NaN or Infinity: JSON.stringify writes them as null.
+const jsonNumber = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
+
+/**
+ * One JSON access-log line (no trailing newline) for a finished request: exactly `JSON.stringify(accessLogFields(input))`,
+ * written without the intermediate object since it runs once per request.
+ */
 export function accessLogLine(input: AccessLogInput): string {
-  return JSON.stringify(accessLogFields(input));
+  return (
+    `{"start_time":${jsonString(input.startTime.toISOString())}` +
+    `,"route_name":${jsonOrNull(input.routeName)}` +
+    `,"method":${jsonString(input.method)}` +
+    `,"path":${jsonString(input.path)}` +
+    `,"protocol":${jsonString(input.protocol)}` +
+    `,"response_code":${jsonNumber(input.responseCode)}` +
+    `,"response_flags":${jsonString(input.responseFlags === '' ? '-' : input.responseFlags)}` +
+    `,"response_code_details":${jsonOrNull(input.responseCodeDetails)}` +
+    `,"upstream_transport_failure_reason":${jsonOrNull(input.upstreamTransportFailureReason)}` +
+    `,"bytes_received":${jsonNumber(input.requestBytes)}` +
+    `,"bytes_sent":${jsonNumber(input.responseBytes)}` +
+    `,"duration":${jsonNumber(wholeMs(input.durationMs))}` +
+    `,"upstream_service_time":${input.upstreamServiceTimeMs === undefined ? 'null' : jsonNumber(wholeMs(input.upstreamServiceTimeMs))}` +
+    `,"x_forwarded_for":${jsonOrNull(input.forwardedFor)}` +
+    `,"user_agent":${jsonOrNull(input.userAgent)}` +
+    `,"request_id":${jsonOrNull(input.requestId)}` +
+    `,"authority":${jsonOrNull(input.authority)}` +
+    `,"upstream_host":${jsonOrNull(input.upstreamHost)}` +
+    `,"upstream_cluster":${jsonOrNull(input.upstreamCluster)}` +
+    `,"downstream_local_address":${jsonOrNull(input.downstreamLocalAddress)}` +
+    `,"downstream_remote_address":${jsonOrNull(input.downstreamRemoteAddress)}` +
+    `,"source_principal":${jsonOrNull(input.sourcePrincipal)}` +
+    `,"destination_principal":${jsonOrNull(input.destinationPrincipal)}}`
+  );
 }

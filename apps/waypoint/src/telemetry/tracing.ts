@@ -63,12 +63,20 @@ const setter: TextMapSetter<Record<string, string>> = {
  */
 export function passthroughTraceHeaders(headers: IncomingHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  const parent = headerValue(headers, TRACE_PARENT_HEADER);
-  const first = Array.isArray(parent) ? parent[0] : parent;
+  // Runs per request: one pass finds both names (the first of each, in any case, as headerValue would).
+  let parentKey: string | undefined;
+  let stateKey: string | undefined;
+  for (const key of Object.keys(headers)) {
+    const lower = key.toLowerCase();
+    if (lower === TRACE_PARENT_HEADER) parentKey ??= key;
+    else if (lower === TRACE_STATE_HEADER) stateKey ??= key;
+  }
+  const parent = parentKey === undefined ? undefined : headers[parentKey];
+  const first = typeof parent === 'string' || parent === undefined ? parent : parent[0];
   if (first === undefined) return out;
   out[TRACE_PARENT_HEADER] = first;
-  const state = headerValue(headers, TRACE_STATE_HEADER);
-  const joined = Array.isArray(state) ? state.join(',') : state;
+  const state = stateKey === undefined ? undefined : headers[stateKey];
+  const joined = typeof state === 'string' || state === undefined ? state : state.join(',');
   if (joined !== undefined && joined !== '') out[TRACE_STATE_HEADER] = joined;
   return out;
 }

@@ -33,6 +33,27 @@ export function resolveEndpoints(
   subsetUids?: ReadonlySet<string>,
 ): Endpoint[] {
   const key = serviceKey(service.namespace, service.hostname);
+  if (subsetUids !== undefined) return computeEndpoints(state, key, servicePort, subsetUids);
+  // Asked once per request (and per retry): the answer changes only when the state does (a new batch bumps its
+  // version), so it is kept per state and version. A copy is returned; callers own their array.
+  let memo = memos.get(state);
+  if (memo === undefined || memo.version !== state.version) {
+    memo = { version: state.version, byPort: new Map() };
+    memos.set(state, memo);
+  }
+  const memoKey = `${key}|${servicePort}`;
+  let endpoints = memo.byPort.get(memoKey);
+  if (endpoints === undefined) {
+    endpoints = computeEndpoints(state, key, servicePort, undefined);
+    memo.byPort.set(memoKey, endpoints);
+  }
+  return endpoints.slice();
+}
+
+/** Resolved endpoints per state, for its current version only (a WeakMap: a dropped state takes its memo along). */
+const memos = new WeakMap<MeshState, { readonly version: number; readonly byPort: Map<string, readonly Endpoint[]> }>();
+
+function computeEndpoints(state: MeshState, key: string, servicePort: number, subsetUids: ReadonlySet<string> | undefined): Endpoint[] {
   // Endpoints are known before (and without) their Service; then only the endpoint's own mapping can resolve.
   const wdsService = state.serviceByKey(key);
   const endpoints: Endpoint[] = [];
