@@ -12,7 +12,7 @@ import { formatSpiffeId, type Identity } from '@weft/identity';
 import { createMeshStore, type MeshStore } from '@weft/mesh-model';
 import { renderPrometheus } from '@weft/metrics';
 import { createCertificateManager, type CertificateManager } from '@weft/workload-certs';
-import { CleanupStack, hostOfAddress, listenFastify } from '@weft/process-lifecycle';
+import { CleanupStack, createLineWriter, hostOfAddress, listenFastify } from '@weft/process-lifecycle';
 import Fastify from 'fastify';
 import type pino from 'pino';
 
@@ -55,9 +55,12 @@ async function fetchJwks(uri: string, timeoutMs: number): Promise<unknown> {
 
 export async function startWaypoint(options: WaypointOptions): Promise<Waypoint> {
   const { config, logger } = options;
-  const accessLog = options.accessLog ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const cleanups = new CleanupStack(logger);
   const closeAll = (): Promise<void> => cleanups.closeAll();
+  // Access-log lines go to stdout batched per turn of the event loop, written out last on close.
+  const stdoutLines = options.accessLog === undefined ? createLineWriter((chunk) => void process.stdout.write(chunk)) : undefined;
+  if (stdoutLines !== undefined) cleanups.push(() => stdoutLines.close());
+  const accessLog = options.accessLog ?? ((line: string) => stdoutLines?.line(line));
 
   try {
     const rootPem = readFileSync(config.XDS_ROOT_CA);

@@ -10,7 +10,7 @@ import { createCredentialCache, createHbonePool, createHboneServer, type Inbound
 import { formatSpiffeId, parseSpiffeId } from '@weft/identity';
 import { createMeshStore, type MeshStore } from '@weft/mesh-model';
 import { createCertificateManager, type CertificateManager } from '@weft/workload-certs';
-import { CleanupStack, hostOfAddress, listenFastify } from '@weft/process-lifecycle';
+import { CleanupStack, createLineWriter, hostOfAddress, listenFastify } from '@weft/process-lifecycle';
 import Fastify from 'fastify';
 import type pino from 'pino';
 
@@ -52,9 +52,12 @@ export interface Ztunnel {
 
 export async function startZtunnel(options: ZtunnelOptions): Promise<Ztunnel> {
   const { config, logger } = options;
-  const accessLog = options.accessLog ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const cleanups = new CleanupStack(logger);
   const closeAll = (): Promise<void> => cleanups.closeAll();
+  // Access-log lines go to stdout batched per turn of the event loop, written out last on close.
+  const stdoutLines = options.accessLog === undefined ? createLineWriter((chunk) => void process.stdout.write(chunk)) : undefined;
+  if (stdoutLines !== undefined) cleanups.push(() => stdoutLines.close());
+  const accessLog = options.accessLog ?? ((line: string) => stdoutLines?.line(line));
 
   try {
     const rootPem = readFileSync(config.XDS_ROOT_CA);

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import Fastify from 'fastify';
 
 import { CleanupStack } from './cleanup-stack';
+import { createLineWriter } from './line-writer';
 import { hostOfAddress, listenFastify } from './listen';
 import { runComponent, SHUTDOWN_GRACE_MS, type ComponentLogger, type ParsedConfig } from './run-component';
 
@@ -116,5 +117,20 @@ describe('runComponent', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('createLineWriter', () => {
+  it('writes the lines of one turn of the event loop in one write, and what is held on close', async () => {
+    const writes: string[] = [];
+    const writer = createLineWriter((chunk) => void writes.push(chunk));
+    writer.line('a');
+    writer.line('b');
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    writer.line('c');
+    writer.close();
+    writer.line('d');
+    expect(writes).toEqual(['a\nb\n', 'c\n', 'd\n']);
   });
 });

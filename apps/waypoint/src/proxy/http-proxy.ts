@@ -57,7 +57,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 export const CLOSE_DEADLINE_MS = 5_000;
 
 /** Connection-specific headers (RFC 9110 §7.6.1), never forwarded; HTTP/2 forbids them. `te: trailers` is kept. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host'];
+const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
 
 /** How long a connection may take to show its codec (the first bytes) before it is closed. */
 export const CODEC_DETECTION_TIMEOUT_MS = 10_000;
@@ -114,6 +114,18 @@ interface Answer {
   readonly body: Buffer | UpstreamResponse;
   readonly flags: ResponseFlag;
   readonly endpoint?: Endpoint;
+}
+
+/** A served connection: its tunnel and target, and what every request on it reports the same way. */
+interface Connection {
+  readonly tunnel: TunnelInfo;
+  readonly target: ServiceTarget;
+  readonly stream: Duplex;
+  readonly destinationService: { readonly hostname: string; readonly namespace: string; readonly name: string };
+  /** Envoy's upstream cluster name for the access log. */
+  readonly cluster: string;
+  /** The source workload, looked up again only when the mesh state changes. */
+  source?: { readonly version: number; readonly workload: Workload | undefined };
 }
 
 /** What `decide` learnt on the way, for the answer and the telemetry. */
@@ -181,7 +193,7 @@ function downstreamOf(req: http.IncomingMessage | http2.Http2ServerRequest, code
 export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   const random = context.random ?? Math.random;
   const now = context.now ?? Date.now;
-  const tunnels = new WeakMap<object, { tunnel: TunnelInfo; target: ServiceTarget; stream: Duplex }>();
+  const tunnels = new WeakMap<object, Connection>();
   const upstreams = new UpstreamClients(context.dial);
   // The HTTP server never listens (connections are handed to it), so Node tracks none of them for
   // close()/closeAllConnections(): the proxy tracks its connections and their in-flight requests itself.
@@ -240,6 +252,12 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   const workloadOf = (endpoint: Endpoint | undefined): Workload | undefined => (endpoint === undefined ? undefined : context.state.workloadByUid(endpoint.uid));
 
+  const sourceOf = (connection: Connection): Workload | undefined => {
+    const version = context.state.version;
+    if (connection.source?.version !== version) connection.source = { version, workload: context.state.workloadByAddress('', connection.tunnel.sourceIp) };
+    return connection.source.workload;
+  };
+
   /** The destination service of a weighted destination (its host, in its namespace or the request's). */
   const destinationService = (destination: WeightedDestination, current: ServiceTarget): Service | undefined => {
     const { host, serviceNamespace } = destination.destination;
@@ -253,12 +271,14 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined },
     destination: { service: Service; l7: WaypointService | undefined; subset: string; port: number; codec: HttpCodec },
     rule: RouteRule | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<Answer> => {
     // The translator already filled in Istio's default policy where the route wrote none; an absent policy on a
     // rule means retries are off (`attempts: 0`, or a fault on the route). Only the implicit route (no routing
     // config at all) gets the default here.
     const retry = rule === undefined ? DEFAULT_RETRY_POLICY : rule.retries;
+    // A function, so the compiler does not narrow what a timer changes.
+    const timedOut = (): boolean => signal?.aborted === true;
     const subsetUids = destination.subset === '' ? undefined : new Set(destination.l7?.subsets.find((s) => s.name === destination.subset)?.workloadUids ?? []);
     const runtime = runtimeFor(destination.l7, destination.service, destination.subset, destination.port);
     const tried = new Set<string>();
@@ -271,7 +291,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       if (!(retries === 0 ? runtime.limits.tryStartRequest() : runtime.limits.tryStartRetry())) {
         return last ?? text(503, 'upstream connect error or disconnect/reset before headers. reset reason: overflow', 'UO');
       }
-      const attemptSignal = retry?.perTryTimeoutMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(retry.perTryTimeoutMs)]);
+      const perTry = retry?.perTryTimeoutMs === undefined ? undefined : AbortSignal.timeout(retry.perTryTimeoutMs);
+      const attemptSignal = perTry === undefined ? signal : signal === undefined ? perTry : AbortSignal.any([signal, perTry]);
       tried.add(endpoint.uid);
       runtime.lb.started(endpoint.uid);
       let outcome: AttemptOutcome;
@@ -290,7 +311,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
               ? { kind: 'connect-failure' }
               : cause instanceof UpstreamRefusedStreamError
                 ? { kind: 'refused-stream' }
-                : !signal.aborted && attemptSignal.aborted
+                : !timedOut() && attemptSignal?.aborted === true
                   ? { kind: 'per-try-timeout' }
                   : { kind: 'reset' };
         }
@@ -302,7 +323,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       const total = endpoints.length;
       if (outcome.kind === 'response') runtime.outlier.record(endpoint.uid, { kind: 'response', status: outcome.status }, total);
       else runtime.outlier.record(endpoint.uid, { kind: 'local-failure' }, total);
-      if (signal.aborted) {
+      if (timedOut()) {
         response?.body.destroy();
         return text(504, 'upstream request timeout', 'UT');
       }
@@ -323,7 +344,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       last = answer;
       retries++;
       await sleep(retryBackoffMs(retry, retries - 1, random), signal);
-      if (signal.aborted) return text(504, 'upstream request timeout', 'UT');
+      if (timedOut()) return text(504, 'upstream request timeout', 'UT');
     }
   };
 
@@ -381,8 +402,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     const codec = upstreamCodec(service === target.service && port === target.port ? (target.protocol ?? 'HTTP') : protocolOf(destinationL7, service, port), request.codec);
 
     const rewritten = rewriteRequest(view, rule?.rewrite, selected?.match);
-    const outgoing: HeaderMap = { ...headers };
-    for (const name of HOP_BY_HOP) delete outgoing[name];
+    const outgoing: HeaderMap = {};
+    for (const name in headers) if (!HOP_BY_HOP.has(name)) outgoing[name] = headers[name] as string | string[];
     // gRPC needs `te: trailers` end to end; it is the one TE value an HTTP/2 request may carry.
     if (String(headers['te'] ?? '').toLowerCase().includes('trailers')) outgoing['te'] = 'trailers';
     if (authnResult.kind === 'authenticated') {
@@ -399,7 +420,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     outgoing['x-request-id'] ??= randomUUID();
 
     const timeoutMs = rule?.timeoutMs ?? 0;
-    const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : new AbortController().signal;
+    const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
     const upstreamRequest = { method: view.method, path: rewritten.path, authority, headers: outgoing, body };
     for (const mirror of rule?.mirrors ?? []) {
       const mirrorService = context.state.serviceByKey(`${mirror.destination.serviceNamespace}/${mirror.destination.host}`);
@@ -412,8 +433,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       );
     }
     const answer = await forward(upstreamRequest, { service, l7: destinationL7, subset: chosen?.destination.subset ?? '', port, codec }, rule, signal);
-    const responseHeaders = { ...answer.headers };
-    for (const name of HOP_BY_HOP) delete responseHeaders[name];
+    const responseHeaders: HeaderMap = {};
+    for (const name in answer.headers) if (!HOP_BY_HOP.has(name)) responseHeaders[name] = answer.headers[name] as string | string[];
     applyHeaderOperations(responseHeaders, chosen?.responseHeaders);
     applyHeaderOperations(responseHeaders, rule?.responseHeaders);
     return { ...answer, headers: responseHeaders };
@@ -435,7 +456,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     }
   };
 
-  const handle = async (req: http.IncomingMessage | http2.Http2ServerRequest, responder: Responder, held: { tunnel: TunnelInfo; target: ServiceTarget; stream: Duplex }, codec: HttpCodec): Promise<void> => {
+  const handle = async (req: http.IncomingMessage | http2.Http2ServerRequest, responder: Responder, held: Connection, codec: HttpCodec): Promise<void> => {
     const { tunnel, target, stream } = held;
     inFlight.set(stream, (inFlight.get(stream) ?? 0) + 1);
     responder.on('close', () => {
@@ -453,11 +474,13 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     const facts: Facts = {};
     const body = request.hasBody ? new RequestBody(req) : undefined;
     // Envoy's connection manager assigns x-request-id up front, so the access log and the upstream see the same id.
-    const requestHeaders: HeaderMap = { 'x-request-id': randomUUID(), ...request.headers, ...span.propagate };
-    const downstream: Downstream = { ...request, headers: requestHeaders };
+    // (request.headers is this request's own copy.)
+    const requestHeaders = request.headers;
+    requestHeaders['x-request-id'] ??= randomUUID();
+    Object.assign(requestHeaders, span.propagate);
     let answer: Answer;
     try {
-      answer = await decide(downstream, body, tunnel, target, facts);
+      answer = await decide(request, body, tunnel, target, facts);
     } catch (cause) {
       context.logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'request failed');
       answer = text(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'UC');
@@ -476,12 +499,12 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     readGrpcStatus(answer.headers);
     const finish = (): void => {
       body?.discard();
-      const source = context.state.workloadByAddress('', tunnel.sourceIp);
+      const source = sourceOf(held);
       const destination = workloadOf(answer.endpoint);
       const record: RequestRecord = {
         ...(source === undefined ? {} : { source }),
         sourcePrincipal: tunnel.peerPrincipal,
-        destinationService: { hostname: target.service.hostname, namespace: target.service.namespace, name: target.service.name },
+        destinationService: held.destinationService,
         ...(destination === undefined ? {} : { destination, destinationPrincipal: `spiffe://${destination.trustDomain}/ns/${destination.namespace}/sa/${destination.serviceAccount}` }),
         protocol: grpc ? 'grpc' : 'http',
         responseCode: answer.status,
@@ -504,7 +527,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
           responseBytes,
           durationMs: now() - started,
           ...(answer.endpoint === undefined ? {} : { upstreamHost: `${answer.endpoint.ip}:${answer.endpoint.port}` }),
-          upstreamCluster: `inbound-vip|${target.port}|http|${target.service.hostname}`,
+          upstreamCluster: held.cluster,
           authority: request.authority,
           userAgent: String(request.headers['user-agent'] ?? ''),
           requestId: String(requestHeaders['x-request-id'] ?? ''),
@@ -574,7 +597,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   http1Server.on('clientError', (_error, socket) => socket.destroy());
 
   // The session of an h2c connection is created synchronously by the 'connection' event: `pending` carries its tunnel.
-  let pending: { tunnel: TunnelInfo; target: ServiceTarget; stream: Duplex } | undefined;
+  let pending: Connection | undefined;
   const http2Server = http2.createServer({}, (req, res) => {
     const held = tunnels.get(req.stream.session ?? {});
     if (held === undefined) {
@@ -595,7 +618,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   });
 
   /** Hands the connection to the server for its codec once its first bytes show which one it speaks. */
-  const dispatch = (stream: Duplex, held: { tunnel: TunnelInfo; target: ServiceTarget; stream: Duplex }): void => {
+  const dispatch = (stream: Duplex, held: Connection): void => {
     let head = Buffer.alloc(0);
     const timer = setTimeout(() => stream.destroy(), CODEC_DETECTION_TIMEOUT_MS);
     const stop = (): void => {
@@ -639,7 +662,14 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       inFlight.set(stream, 0);
       stream.once('close', () => forget(stream));
       stream.on('error', () => undefined);
-      dispatch(stream, { tunnel, target, stream });
+      const { service, port } = target;
+      dispatch(stream, {
+        tunnel,
+        target,
+        stream,
+        destinationService: { hostname: service.hostname, namespace: service.namespace, name: service.name },
+        cluster: `inbound-vip|${port}|http|${service.hostname}`,
+      });
     },
     close() {
       closing = true;

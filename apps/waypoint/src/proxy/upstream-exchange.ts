@@ -50,7 +50,7 @@ function withoutPseudo(headers: http.IncomingHttpHeaders | http2.IncomingHttpHea
 }
 
 /** HTTP/1.1: the agent reuses an idle tunnel to the endpoint or opens one. */
-function exchangeHttp1(agent: http.Agent, request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+function exchangeHttp1(agent: http.Agent, request: UpstreamRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     const headers: HeaderMap = { ...request.headers, host: request.authority };
     // A body of unknown length goes chunked whatever the method (Node would send it unframed for a GET).
@@ -59,13 +59,13 @@ function exchangeHttp1(agent: http.Agent, request: UpstreamRequest, signal: Abor
     const onAbort = (): void => {
       req.destroy(new Error('aborted'));
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     req.on('response', (res) => {
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       resolve({ status: res.statusCode ?? 502, headers: withoutPseudo(res.headers), body: res, headersOnly: false, trailers: () => withoutPseudo(res.trailers) });
     });
     req.on('error', (cause) => {
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       request.body?.unpipe(req);
       reject(cause);
     });
@@ -123,7 +123,7 @@ class Http2Sessions {
   }
 }
 
-function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     const headers: http2.OutgoingHttpHeaders = { ...request.headers, ':method': request.method, ':path': request.path, ':authority': request.authority, ':scheme': 'http' };
     delete headers['transfer-encoding'];
@@ -142,9 +142,9 @@ function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamReque
     const onAbort = (): void => {
       stream.close(http2.constants.NGHTTP2_CANCEL);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     const onError = (cause: Error): void => {
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       request.body?.unpipe(stream);
       reject(stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? new UpstreamRefusedStreamError(cause.message) : cause);
     };
@@ -154,7 +154,7 @@ function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamReque
       else onError(new Error(`stream closed before a response (code ${stream.rstCode ?? 0})`));
     });
     stream.once('response', (received, flags: number) => {
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       stream.off('error', onError);
       stream.removeAllListeners('close');
       // Later errors end the body stream, which the caller watches.
@@ -175,13 +175,14 @@ export class UpstreamClients {
     this.http2 = new Http2Sessions(dial);
   }
 
-  async exchange(endpoint: Endpoint, codec: HttpCodec, request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+  /** `signal` (the route and per-try timeouts) covers the wait for the response headers; absent, nothing times out. */
+  async exchange(endpoint: Endpoint, codec: HttpCodec, request: UpstreamRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
     if (codec === 'http1') {
       const agent = this.agents.agent(keyOf(endpoint), (dialSignal) => this.dial(endpoint, dialSignal));
       return exchangeHttp1(agent, request, signal);
     }
     const session = await this.http2.session(endpoint);
-    signal.throwIfAborted();
+    signal?.throwIfAborted();
     return exchangeHttp2(session, request, signal);
   }
 
