@@ -8,6 +8,34 @@ import type { Workload } from '@weft/mesh-model';
 
 export const UNKNOWN = 'unknown';
 
+/** `source_workload` … `destination_cluster`, in Istio's order: the names `peerLabels` fills. */
+export const PEER_LABEL_NAMES = [
+  'source_workload',
+  'source_canonical_service',
+  'source_canonical_revision',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_cluster',
+  'destination_service',
+  'destination_service_namespace',
+  'destination_service_name',
+  'destination_workload',
+  'destination_canonical_service',
+  'destination_canonical_revision',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_cluster',
+] as const;
+export type PeerLabelName = (typeof PEER_LABEL_NAMES)[number];
+
+/** The locality labels recent ztunnels and waypoints put last: the names `localityLabels` fills. */
+export const LOCALITY_LABEL_NAMES = ['source_region', 'source_zone', 'destination_region', 'destination_zone'] as const;
+export type LocalityLabelName = (typeof LOCALITY_LABEL_NAMES)[number];
+
 const orUnknown = (value: string | undefined): string => (value === undefined || value === '' ? UNKNOWN : value);
 
 export interface PeerEnds {
@@ -26,7 +54,7 @@ export function workloadPrincipal(workload: Workload): string {
 }
 
 /** `source_workload` … `destination_cluster`, in Istio's order. */
-export function peerLabels(ends: PeerEnds): Record<string, string> {
+export function peerLabels(ends: PeerEnds): Record<PeerLabelName, string> {
   const { source: s, destination: d, destinationService: svc } = ends;
   return {
     source_workload: orUnknown(s?.workloadName),
@@ -52,7 +80,7 @@ export function peerLabels(ends: PeerEnds): Record<string, string> {
 }
 
 /** `source_region` … `destination_zone`. */
-export function localityLabels(ends: Pick<PeerEnds, 'source' | 'destination'>): Record<string, string> {
+export function localityLabels(ends: Pick<PeerEnds, 'source' | 'destination'>): Record<LocalityLabelName, string> {
   return {
     source_region: orUnknown(ends.source?.locality?.region),
     source_zone: orUnknown(ends.source?.locality?.zone),

@@ -3,39 +3,18 @@
 // ztunnel carried it on share every source/destination label value.
 
 import type { Workload } from '@weft/mesh-model';
-import { localityLabels, peerLabels, UNKNOWN } from '@weft/metrics';
+import { LOCALITY_LABEL_NAMES, localityLabels, PEER_LABEL_NAMES, peerLabels, UNKNOWN } from '@weft/metrics';
 
 /** Every label, in ztunnel's order with the request labels Envoy's stats filter adds after `request_protocol`. */
 export const REQUEST_LABEL_NAMES = [
   'reporter',
-  'source_workload',
-  'source_canonical_service',
-  'source_canonical_revision',
-  'source_workload_namespace',
-  'source_principal',
-  'source_app',
-  'source_version',
-  'source_cluster',
-  'destination_service',
-  'destination_service_namespace',
-  'destination_service_name',
-  'destination_workload',
-  'destination_canonical_service',
-  'destination_canonical_revision',
-  'destination_workload_namespace',
-  'destination_principal',
-  'destination_app',
-  'destination_version',
-  'destination_cluster',
+  ...PEER_LABEL_NAMES,
   'request_protocol',
   'response_code',
   'grpc_response_status',
   'response_flags',
   'connection_security_policy',
-  'source_region',
-  'source_zone',
-  'destination_region',
-  'destination_zone',
+  ...LOCALITY_LABEL_NAMES,
 ] as const;
 
 export type RequestLabelName = (typeof REQUEST_LABEL_NAMES)[number];
@@ -43,8 +22,6 @@ export type RequestLabels = Readonly<Record<RequestLabelName, string>>;
 
 export { UNKNOWN };
 
-type PeerLabelName = Exclude<RequestLabelName, 'reporter' | 'request_protocol' | 'response_code' | 'grpc_response_status' | 'response_flags' | 'connection_security_policy' | LocalityLabelName>;
-type LocalityLabelName = 'source_region' | 'source_zone' | 'destination_region' | 'destination_zone';
 /** Istio's stats reporter for a waypoint (`SERVER_GATEWAY`), exported as `reporter="waypoint"`. */
 export const WAYPOINT_REPORTER = 'waypoint';
 
@@ -77,7 +54,7 @@ export function requestLabels(r: RequestRecord): RequestLabels {
     ...(r.destination === undefined ? {} : { destination: r.destination }),
     ...(r.destinationPrincipal === undefined ? {} : { destinationPrincipal: r.destinationPrincipal }),
     ...(r.destinationService === undefined ? {} : { destinationService: r.destinationService }),
-  }) as Record<PeerLabelName, string>;
+  });
   return {
     reporter: WAYPOINT_REPORTER,
     ...labels,
@@ -87,6 +64,6 @@ export function requestLabels(r: RequestRecord): RequestLabels {
     response_flags: r.responseFlags === '' ? '-' : r.responseFlags,
     connection_security_policy: 'mutual_tls',
     // ztunnel adds locality once either end is known; a waypoint request always has its HBONE peer.
-    ...(localityLabels(r) as Record<LocalityLabelName, string>),
+    ...localityLabels(r),
   };
 }

@@ -2,7 +2,7 @@
 // a connection's two ends as the store knows them. Label order and spelling are Istio's, so dashboards work as is.
 
 import type { Service, Workload } from '@weft/mesh-model';
-import { localityLabels, peerLabels } from '@weft/metrics';
+import { LOCALITY_LABEL_NAMES, localityLabels, PEER_LABEL_NAMES, peerLabels } from '@weft/metrics';
 
 import { workloadSpiffeId } from '../routing';
 
@@ -12,35 +12,7 @@ export type SecurityPolicy = 'mutual_tls' | 'unknown';
 export type ResponseFlag = '-' | 'DENY' | 'CONNECT' | 'TLS_FAILURE' | 'H2_HANDSHAKE_FAILURE' | 'NETWORK_POLICY' | 'IDENTITY_ERROR' | 'CERT_REVOKED';
 
 /** Every label, in Istio's order; the last four (locality) appear once either end is known, as in recent ztunnel. */
-export const TRAFFIC_LABEL_NAMES = [
-  'reporter',
-  'source_workload',
-  'source_canonical_service',
-  'source_canonical_revision',
-  'source_workload_namespace',
-  'source_principal',
-  'source_app',
-  'source_version',
-  'source_cluster',
-  'destination_service',
-  'destination_service_namespace',
-  'destination_service_name',
-  'destination_workload',
-  'destination_canonical_service',
-  'destination_canonical_revision',
-  'destination_workload_namespace',
-  'destination_principal',
-  'destination_app',
-  'destination_version',
-  'destination_cluster',
-  'request_protocol',
-  'response_flags',
-  'connection_security_policy',
-  'source_region',
-  'source_zone',
-  'destination_region',
-  'destination_zone',
-] as const;
+export const TRAFFIC_LABEL_NAMES = ['reporter', ...PEER_LABEL_NAMES, 'request_protocol', 'response_flags', 'connection_security_policy', ...LOCALITY_LABEL_NAMES] as const;
 
 export type TrafficLabelName = (typeof TRAFFIC_LABEL_NAMES)[number];
 export type TrafficLabels = Readonly<Partial<Record<TrafficLabelName, string>>>;
