@@ -140,6 +140,8 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
     cleanups.push(() => tracing.shutdown());
     const http: HttpProxy = createHttpProxy({ state: store, l7, self, dial: dialHttp, metrics, tracing, accessLog, fetchJwks, logger: logger.child({ scope: 'http' }) });
     cleanups.push(() => http.close());
+    // Tunnels to endpoints that left the mesh are closed rather than kept until their idle timeout.
+    cleanups.push(store.subscribe(() => http.pruneUpstreams()));
 
     /** A TCP port (or a workload-addressed connection): bytes to one endpoint, no L7 processing. */
     const balancers = new Map<string, ReturnType<typeof createLoadBalancer>>();

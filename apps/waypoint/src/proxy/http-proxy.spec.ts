@@ -611,6 +611,27 @@ describe('createHttpProxy', () => {
       expect(backendOf(V1).seen).toHaveLength(5);
     });
 
+    it('pruneUpstreams closes the kept tunnel of an endpoint that left the mesh, and keeps the others', async () => {
+      const store = createMeshStore();
+      store.apply({ services: { upsert: [reviews] }, workloads: { upsert: [...PODS] } });
+      const harness = await startProxy({ state: store, routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
+      const tunnel = new Promise<net.Socket>((resolve) => backendOf(V1).server.once('connection', resolve));
+      expect((await send(harness.port)).status).toBe(200);
+      const socket = await tunnel;
+      let closed = false;
+      const closing = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      void closing.then(() => (closed = true));
+
+      harness.proxy.pruneUpstreams();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closed).toBe(false);
+
+      store.apply({ workloads: { remove: [V1.uid] } });
+      harness.proxy.pruneUpstreams();
+      await closing;
+      expect(closed).toBe(true);
+    });
+
     it('a route without a retry policy (retries attempts: 0) does not retry a connect failure: 503 UF after one try', async () => {
       const harness = await startProxy({ unreachable: [V1.addresses[0] ?? ''], random: () => 0, routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
 

@@ -97,6 +97,8 @@ export interface HttpProxyContext {
 export interface HttpProxy {
   /** Serves one tunnelled connection (HTTP/1.1 or h2c, by its first bytes) for a bound service port. */
   serve(stream: Duplex, tunnel: TunnelInfo, target: ServiceTarget): void;
+  /** Drops upstream tunnels and sessions to endpoints no longer in the mesh state (call on every mesh change). */
+  pruneUpstreams(): void;
   /** Stops serving: open connections end after their current request. */
   close(): Promise<void>;
 }
@@ -670,6 +672,9 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         destinationService: { hostname: service.hostname, namespace: service.namespace, name: service.name },
         cluster: `inbound-vip|${port}|http|${service.hostname}`,
       });
+    },
+    pruneUpstreams() {
+      upstreams.retain((endpoint) => context.state.workloadByUid(endpoint.uid)?.addresses.includes(endpoint.ip) === true);
     },
     close() {
       closing = true;

@@ -101,10 +101,10 @@ export class TunnelAgents {
     return agent;
   }
 
-  /** Drops the agents of endpoints no longer known (their idle tunnels are closed). */
-  retain(keys: ReadonlySet<string>): void {
+  /** Drops the agents whose key `keep` refuses (endpoints no longer known); their tunnels are closed. */
+  retain(keep: (key: string) => boolean): void {
     for (const [key, agent] of this.agents) {
-      if (keys.has(key)) continue;
+      if (keep(key)) continue;
       agent.destroy();
       this.agents.delete(key);
     }

@@ -9,7 +9,7 @@ import type { Duplex, Readable } from 'node:stream';
 
 import type { Endpoint } from '../upstream';
 import type { HttpCodec } from './protocol';
-import { TunnelAgents, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS } from './tunnel-agent';
+import { TunnelAgents, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS } from './tunnel-agent';
 
 export type HeaderMap = Record<string, string | string[]>;
 
@@ -112,9 +112,20 @@ class Http2Sessions {
     const session = http2.connect(`http://${endpoint.ip}:${endpoint.port}`, { createConnection: () => tunnel });
     // Errors reach the streams that were open; the session itself is dropped by the 'error' listener in session().
     session.on('error', () => undefined);
+    // An idle session is closed (GOAWAY) like an idle HTTP/1.1 tunnel.
+    session.setTimeout(UPSTREAM_IDLE_TIMEOUT_MS, () => session.close());
     // Idle sessions do not keep the process alive.
     session.unref();
     return session;
+  }
+
+  /** Closes the sessions whose key `keep` refuses; streams in flight on them finish first. */
+  retain(keep: (key: string) => boolean): void {
+    for (const [key, opening] of this.sessions) {
+      if (keep(key)) continue;
+      this.sessions.delete(key);
+      opening.then((session) => session.close(), () => undefined);
+    }
   }
 
   close(): void {
@@ -170,6 +181,8 @@ function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamReque
 export class UpstreamClients {
   private readonly agents = new TunnelAgents();
   private readonly http2: Http2Sessions;
+  /** Every endpoint a tunnel or session was made for, by key. */
+  private readonly endpoints = new Map<string, Endpoint>();
 
   constructor(private readonly dial: Dial) {
     this.http2 = new Http2Sessions(dial);
@@ -177,8 +190,10 @@ export class UpstreamClients {
 
   /** `signal` (the route and per-try timeouts) covers the wait for the response headers; absent, nothing times out. */
   async exchange(endpoint: Endpoint, codec: HttpCodec, request: UpstreamRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
+    const key = keyOf(endpoint);
+    if (!this.endpoints.has(key)) this.endpoints.set(key, endpoint);
     if (codec === 'http1') {
-      const agent = this.agents.agent(keyOf(endpoint), (dialSignal) => this.dial(endpoint, dialSignal));
+      const agent = this.agents.agent(key, (dialSignal) => this.dial(endpoint, dialSignal));
       return exchangeHttp1(agent, request, signal);
     }
     const session = await this.http2.session(endpoint);
@@ -186,8 +201,17 @@ export class UpstreamClients {
     return exchangeHttp2(session, request, signal);
   }
 
+  /** Drops the tunnels and sessions of endpoints `isCurrent` no longer accepts (gone from the mesh). */
+  retain(isCurrent: (endpoint: Endpoint) => boolean): void {
+    for (const [key, endpoint] of this.endpoints) if (!isCurrent(endpoint)) this.endpoints.delete(key);
+    const keep = (key: string): boolean => this.endpoints.has(key);
+    this.agents.retain(keep);
+    this.http2.retain(keep);
+  }
+
   close(): void {
     this.agents.close();
     this.http2.close();
+    this.endpoints.clear();
   }
 }
