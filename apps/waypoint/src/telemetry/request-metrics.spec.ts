@@ -1,36 +1,9 @@
 import { spawnSync } from 'node:child_process';
 
-import type { Workload } from '@weft/mesh-model';
+import { workload } from '@weft/testing';
 
 import { REQUEST_LABEL_NAMES, requestLabels, type RequestRecord } from './request-labels';
 import { ISTIO_DEFAULT_BUCKETS, RequestMetrics } from './request-metrics';
-
-function workload(overrides: Partial<Workload> & { readonly name: string }): Workload {
-  const namespace = overrides.namespace ?? 'default';
-  return {
-    uid: `Kubernetes//Pod/${namespace}/${overrides.name}`,
-    namespace,
-    addresses: [],
-    hostname: '',
-    network: '',
-    tunnelProtocol: 'HBONE',
-    trustDomain: 'cluster.local',
-    serviceAccount: 'default',
-    node: 'node-a',
-    canonicalName: overrides.name,
-    canonicalRevision: 'latest',
-    workloadType: 'POD',
-    workloadName: overrides.name,
-    nativeTunnel: false,
-    services: {},
-    authorizationPolicies: [],
-    status: 'HEALTHY',
-    clusterId: 'Kubernetes',
-    networkMode: 'STANDARD',
-    capacity: 1,
-    ...overrides,
-  };
-}
 
 // The same two workloads as ztunnel's telemetry spec, so the expected source/destination labels can be compared.
 const client = workload({

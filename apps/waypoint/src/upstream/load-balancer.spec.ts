@@ -1,19 +1,10 @@
 import type { LoadBalancer } from '@weft/mesh-model';
+import { sequence } from '@weft/testing';
+
 import { createLoadBalancer } from './load-balancer';
 import type { Endpoint } from './resolve-endpoints';
 
 const hosts: readonly Endpoint[] = ['a', 'b', 'c', 'd'].map((uid, i) => ({ uid, ip: `10.0.0.${i + 1}`, port: 8080 }));
-
-/** A `random` that returns the given values in turn and fails the test when it runs out. */
-function sequence(...values: number[]): () => number {
-  let next = 0;
-  return () => {
-    const value = values[next];
-    if (value === undefined) throw new Error(`random() called ${next + 1} times, only ${values.length} values given`);
-    next += 1;
-    return value;
-  };
-}
 
 /** Draw that selects index `i` of `n` hosts. */
 const draw = (i: number, n = hosts.length): number => (i + 0.5) / n;
