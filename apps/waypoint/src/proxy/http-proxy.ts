@@ -613,9 +613,13 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     };
     void handle(req, responder, held, 'http2');
   });
+  /** Open h2c sessions, sent GOAWAY on close so their clients open no new streams. */
+  const http2Sessions = new Set<http2.ServerHttp2Session>();
   http2Server.on('session', (session) => {
     if (pending === undefined) return;
     tunnels.set(session, pending);
+    http2Sessions.add(session);
+    session.once('close', () => http2Sessions.delete(session));
     session.on('error', () => undefined);
   });
 
@@ -627,6 +631,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       clearTimeout(timer);
       stream.off('readable', onReadable);
       stream.off('end', onEnd);
+      stream.off('close', stop);
     };
     const onEnd = (): void => {
       stop();
@@ -653,6 +658,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     };
     stream.on('readable', onReadable);
     stream.once('end', onEnd);
+    stream.once('close', stop);
   };
 
   return {
@@ -678,6 +684,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     },
     close() {
       closing = true;
+      for (const session of http2Sessions) session.close();
       for (const [stream, active] of inFlight) if (active === 0) stream.destroy();
       if (inFlight.size === 0) {
         upstreams.close();
