@@ -13,34 +13,13 @@ import {
   type MeshResources,
   type SnapshotSource,
 } from '@weft/xds';
+import { workload as buildWorkload } from '@weft/testing';
 import pino from 'pino';
 
 import { createXdsState, type XdsState } from './xds-state';
 import { buildXdsNode } from './xds-node';
 
-const workload = (name: string, ip: string): Workload => ({
-  uid: `Kubernetes//Pod/default/${name}`,
-  name,
-  namespace: 'default',
-  addresses: [ip],
-  hostname: '',
-  network: '',
-  tunnelProtocol: 'HBONE',
-  trustDomain: 'cluster.local',
-  serviceAccount: 'default',
-  node: 'node-1',
-  canonicalName: name,
-  canonicalRevision: 'latest',
-  workloadType: 'POD',
-  workloadName: name,
-  nativeTunnel: false,
-  services: {},
-  authorizationPolicies: [],
-  status: 'HEALTHY',
-  clusterId: 'Kubernetes',
-  networkMode: 'STANDARD',
-  capacity: 1,
-});
+const workload = (name: string, ip: string): Workload => buildWorkload({ name, addresses: [ip], node: 'node-1' });
 
 const denyAll: Authorization = {
   name: 'deny',
