@@ -2,17 +2,16 @@
 // its own certificate and the HBONE credentials → the HBONE pool to endpoints → the HTTP proxy → the HBONE server on
 // 15008 → admin (127.0.0.1:15000), stats (15020) and readiness (15021). `close()` drains in reverse.
 
-import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import * as grpc from '@grpc/grpc-js';
 import { createCredentialCache, createHbonePool, createHboneServer, pipeTunnel, type InboundTunnel } from '@weft/hbone';
 import { formatSpiffeId, type Identity } from '@weft/identity';
 import { createMeshStore, type MeshStore } from '@weft/mesh-model';
 import { renderPrometheus } from '@weft/metrics';
 import { createCertificateManager, type CertificateManager } from '@weft/workload-certs';
-import { CleanupStack, createLineWriter, hostOfAddress, listenFastify } from '@weft/process-lifecycle';
+import { accessLogSink, CleanupStack, listenFastify } from '@weft/process-lifecycle';
+import { controlplaneConnection } from '@weft/xds';
 import Fastify from 'fastify';
 import type pino from 'pino';
 
@@ -57,22 +56,11 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
   const { config, logger } = options;
   const cleanups = new CleanupStack(logger);
   const closeAll = (): Promise<void> => cleanups.closeAll();
-  // Access-log lines go to stdout batched per turn of the event loop, written out last on close.
-  const stdoutLines = options.accessLog === undefined ? createLineWriter((chunk) => void process.stdout.write(chunk)) : undefined;
-  if (stdoutLines !== undefined) cleanups.push(() => stdoutLines.close());
-  const accessLog = options.accessLog ?? ((line: string) => stdoutLines?.line(line));
+  const accessLog = accessLogSink(cleanups, options.accessLog);
 
   try {
-    const rootPem = readFileSync(config.XDS_ROOT_CA);
-    const token = (): string => {
-      try {
-        return readFileSync(config.WEFT_TOKEN_FILE, 'utf8').trim();
-      } catch {
-        return '';
-      }
-    };
-    const serverName = config.XDS_SERVER_NAME !== '' ? config.XDS_SERVER_NAME : hostOfAddress(config.XDS_ADDRESS);
-    const channelOptions = { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName };
+    const controlplane = controlplaneConnection({ address: config.XDS_ADDRESS, serverName: config.XDS_SERVER_NAME, rootCaFile: config.XDS_ROOT_CA, tokenFile: config.WEFT_TOKEN_FILE });
+    const { channelOptions, token } = controlplane;
     const drain = config.WEFT_DRAIN_DEADLINE_MS;
     const identity: Identity = { trustDomain: config.TRUST_DOMAIN, namespace: config.POD_NAMESPACE, serviceAccount: config.SERVICE_ACCOUNT };
     const spiffeId = formatSpiffeId(identity);
@@ -83,7 +71,7 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
     const l7 = new L7Config();
     const xds = createWaypointXds({
       address: config.XDS_ADDRESS,
-      credentials: grpc.credentials.createSsl(rootPem),
+      credentials: controlplane.credentials,
       channelOptions,
       nodeId: waypointNodeId({ ip: config.INSTANCE_IP, podName: config.POD_NAME, namespace: config.POD_NAMESPACE }),
       nodeMetadata: { NAME: config.POD_NAME, NAMESPACE: config.POD_NAMESPACE, SERVICE_ACCOUNT: config.SERVICE_ACCOUNT, NODE_NAME: config.NODE_NAME, CLUSTER_ID: config.CLUSTER_ID },
@@ -98,7 +86,7 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
     // 2. The waypoint's own certificate, kept renewed, and the TLS credentials built from it.
     const certificates = createCertificateManager({
       caAddress: config.CA_ADDRESS !== '' ? config.CA_ADDRESS : config.XDS_ADDRESS,
-      credentials: grpc.credentials.createSsl(rootPem),
+      credentials: controlplane.credentials,
       channelOptions,
       token,
       clusterId: config.CLUSTER_ID,

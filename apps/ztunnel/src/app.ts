@@ -2,15 +2,14 @@
 // cache → authorization and telemetry → HBONE pool and server → pod proxies (from ZDS, or configured loopback
 // pods) → admin (127.0.0.1:15000), stats (15020) and readiness (15021). `close()` drains in reverse.
 
-import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 
-import * as grpc from '@grpc/grpc-js';
 import { createCredentialCache, createHbonePool, createHboneServer, type InboundTunnel, type SocketFactory } from '@weft/hbone';
 import { formatSpiffeId, parseSpiffeId } from '@weft/identity';
 import { createMeshStore, type MeshStore } from '@weft/mesh-model';
 import { createCertificateManager, type CertificateManager } from '@weft/workload-certs';
-import { CleanupStack, createLineWriter, hostOfAddress, listenFastify } from '@weft/process-lifecycle';
+import { accessLogSink, CleanupStack, listenFastify } from '@weft/process-lifecycle';
+import { controlplaneConnection } from '@weft/xds';
 import Fastify from 'fastify';
 import type pino from 'pino';
 
@@ -54,22 +53,11 @@ export async function startZtunnel(options: ZtunnelOptions): Promise<Ztunnel> {
   const { config, logger } = options;
   const cleanups = new CleanupStack(logger);
   const closeAll = (): Promise<void> => cleanups.closeAll();
-  // Access-log lines go to stdout batched per turn of the event loop, written out last on close.
-  const stdoutLines = options.accessLog === undefined ? createLineWriter((chunk) => void process.stdout.write(chunk)) : undefined;
-  if (stdoutLines !== undefined) cleanups.push(() => stdoutLines.close());
-  const accessLog = options.accessLog ?? ((line: string) => stdoutLines?.line(line));
+  const accessLog = accessLogSink(cleanups, options.accessLog);
 
   try {
-    const rootPem = readFileSync(config.XDS_ROOT_CA);
-    const token = (): string => {
-      try {
-        return readFileSync(config.WEFT_TOKEN_FILE, 'utf8').trim();
-      } catch {
-        return '';
-      }
-    };
-    const serverName = config.XDS_SERVER_NAME !== '' ? config.XDS_SERVER_NAME : hostOfAddress(config.XDS_ADDRESS);
-    const channelOptions = { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName };
+    const controlplane = controlplaneConnection({ address: config.XDS_ADDRESS, serverName: config.XDS_SERVER_NAME, rootCaFile: config.XDS_ROOT_CA, tokenFile: config.WEFT_TOKEN_FILE });
+    const { channelOptions, token } = controlplane;
     const drain = config.WEFT_DRAIN_DEADLINE_MS;
 
     // 1. Configuration from the controlplane.
@@ -77,7 +65,7 @@ export async function startZtunnel(options: ZtunnelOptions): Promise<Ztunnel> {
     const node = buildXdsNode({ instanceIps: [config.INSTANCE_IP], podName: config.POD_NAME, podNamespace: config.POD_NAMESPACE, nodeName: config.NODE_NAME });
     const xds = createXdsState({
       address: config.XDS_ADDRESS,
-      credentials: grpc.credentials.createSsl(rootPem),
+      credentials: controlplane.credentials,
       channelOptions,
       nodeId: node.id,
       nodeMetadata: node.metadata,
@@ -91,7 +79,7 @@ export async function startZtunnel(options: ZtunnelOptions): Promise<Ztunnel> {
     // 2. Certificates, and the TLS credentials every HBONE connection of an identity shares.
     const certificates = createCertificateManager({
       caAddress: config.CA_ADDRESS !== '' ? config.CA_ADDRESS : config.XDS_ADDRESS,
-      credentials: grpc.credentials.createSsl(rootPem),
+      credentials: controlplane.credentials,
       channelOptions,
       token,
       clusterId: config.CLUSTER_ID,

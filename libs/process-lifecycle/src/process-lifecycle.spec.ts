@@ -4,7 +4,7 @@ import Fastify from 'fastify';
 
 import { CleanupStack } from './cleanup-stack';
 import { createLineWriter } from './line-writer';
-import { hostOfAddress, listenFastify } from './listen';
+import { listenFastify } from './listen';
 import { runComponent, SHUTDOWN_GRACE_MS, type ComponentLogger, type ParsedConfig } from './run-component';
 
 function recordingLogger(): ComponentLogger & { lines: string[] } {
@@ -30,17 +30,6 @@ describe('CleanupStack', () => {
     await stack.closeAll();
     await stack.closeAll();
     expect({ order, lines: logger.lines }).toEqual({ order: ['last', 'first', 'monitoring'], lines: ['error shutdown step failed: boom'] });
-  });
-});
-
-describe('hostOfAddress', () => {
-  it.each([
-    ['istiod.istio-system.svc:15012', 'istiod.istio-system.svc'],
-    ['10.88.0.11:15012', '10.88.0.11'],
-    ['[fd00::1]:15012', 'fd00::1'],
-    ['istiod', 'istiod'],
-  ])('%s → %s', (address, host) => {
-    expect(hostOfAddress(address)).toBe(host);
   });
 });
 

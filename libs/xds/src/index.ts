@@ -8,3 +8,4 @@ export * from './mesh-resources';
 export * from './zds-codec';
 export * from './mesh-batch';
 export * from './call-headers';
+export * from './controlplane-connection';

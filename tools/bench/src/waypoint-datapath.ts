@@ -11,14 +11,14 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { benchMain, onCleanup, progress } from './bench-runtime';
-import { freePorts, procMemory, signal, workspaceRoot, type MemoryKb } from './controlplane-process';
+import { freePorts, procMemory, workspaceRoot, type MemoryKb } from './controlplane-process';
 import { destroyAllSockets, fixedRate, HttpConnection, maxRate, openHttp, type MaxRateResult, type RateResult, type Target } from './datapath-load';
 import { REQUEST_BYTES, RESPONSE_BYTES } from './datapath-server';
 import { mb, round1, table } from './report';
 import {
   CpuWindow,
   ensureAppsBuilt,
-  liveChildren,
+  killDatapathBench,
   loopbackPodEntry,
   spawnChild,
   startBenchControlplane,
@@ -521,9 +521,5 @@ void benchMain({
   usage: USAGE,
   run,
   beforeCleanup: destroyAllSockets,
-  lastResort: () => {
-    destroyAllSockets();
-    for (const pid of liveChildren.keys()) signal(pid, 'SIGKILL');
-    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  },
+  lastResort: () => killDatapathBench(tempDir),
 });

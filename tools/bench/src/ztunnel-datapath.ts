@@ -11,7 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { freePorts, procMemory, signal, workspaceRoot, type MemoryKb } from './controlplane-process';
+import { freePorts, procMemory, workspaceRoot, type MemoryKb } from './controlplane-process';
 import {
   bulk,
   destroyAllSockets,
@@ -32,7 +32,7 @@ import {
   CpuWindow,
   ensureAppsBuilt,
   getJson,
-  liveChildren,
+  killDatapathBench,
   loopbackPodEntry,
   onPath,
   spawnChild,
@@ -472,9 +472,5 @@ void benchMain({
   usage: USAGE,
   run,
   beforeCleanup: destroyAllSockets,
-  lastResort: () => {
-    destroyAllSockets();
-    for (const pid of liveChildren.keys()) signal(pid, 'SIGKILL');
-    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  },
+  lastResort: () => killDatapathBench(tempDir),
 });

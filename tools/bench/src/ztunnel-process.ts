@@ -4,7 +4,7 @@
 // waypoint benches share: the manifest directory and bootstrap tokens, the controlplane, loopback-mode ztunnels.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 
 import { onCleanup, progress, sleep } from './bench-runtime';
 import { signal, spawnControlplane, Monitoring, type ControlplaneChild } from './controlplane-process';
+import { destroyAllSockets } from './datapath-load';
 
 /** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on Linux almost everywhere). */
 export const CLOCK_TICKS = ((): number => {
@@ -59,6 +60,13 @@ export interface Child {
 
 /** Every child not yet known to have exited, for the synchronous last resort on 'exit'. */
 export const liveChildren = new Map<number, string>();
+
+/** A datapath bench's last resort: close the load sockets, SIGKILL every child still alive, remove its temp dir. */
+export function killDatapathBench(tempDir: string | undefined): void {
+  destroyAllSockets();
+  for (const pid of liveChildren.keys()) signal(pid, 'SIGKILL');
+  if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+}
 
 export function spawnChild(name: string, command: string, args: readonly string[], env: Readonly<Record<string, string>>, logFile: string): Child {
   const fd = openSync(logFile, 'a');
