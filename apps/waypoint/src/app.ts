@@ -16,7 +16,6 @@ import Fastify from 'fastify';
 import type pino from 'pino';
 
 import type { WaypointConfig } from './config';
-import { copyingDuplex } from './proxy/copying-duplex';
 import { createHttpProxy, type HttpProxy } from './proxy/http-proxy';
 import { resolveTarget, type WaypointSelf } from './proxy/target';
 import { createTracing, RequestMetrics } from './telemetry';
@@ -40,8 +39,6 @@ export interface Waypoint {
   ready(): boolean;
   close(): Promise<void>;
 }
-
-export { copyingDuplex };
 
 const HBONE_PORT = 15008;
 
@@ -120,13 +117,12 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
       const tunnel = await pool.connect({ destination: authority, hboneAddress: { host: endpoint.ip, port: HBONE_PORT }, sourceIdentity: identity, expectedIdentities: expected, signal });
       return tunnel.stream;
     };
-    const dialHttp = async (endpoint: Endpoint, signal: AbortSignal): Promise<Duplex> => copyingDuplex(await dial(endpoint, signal));
 
     // 4. Telemetry and the HTTP proxy.
     const metrics = new RequestMetrics();
     const tracing = createTracing({ endpoint: config.tracesEndpoint, serviceName: config.OTEL_SERVICE_NAME !== '' ? config.OTEL_SERVICE_NAME : `${config.gatewayName}.${config.POD_NAMESPACE}` });
     cleanups.push(() => tracing.shutdown());
-    const http: HttpProxy = createHttpProxy({ state: store, l7, self, dial: dialHttp, metrics, tracing, accessLog, fetchJwks, logger: logger.child({ scope: 'http' }) });
+    const http: HttpProxy = createHttpProxy({ state: store, l7, self, dial, metrics, tracing, accessLog, fetchJwks, logger: logger.child({ scope: 'http' }) });
     cleanups.push(() => http.close());
     // Tunnels to endpoints that left the mesh are closed rather than kept until their idle timeout.
     cleanups.push(store.subscribe(() => http.pruneUpstreams()));
@@ -173,7 +169,7 @@ export async function startWaypoint(options: WaypointOptions): Promise<Waypoint>
         await passthrough(tunnel, lb.pick(resolveEndpoints(store, target.service, target.port)));
         return;
       }
-      http.serve(copyingDuplex(tunnel.accept()), { peerPrincipal, sourceIp: tunnel.remoteAddress.address, destinationIp: tunnel.authority.host, destinationPort: tunnel.authority.port }, { service: target.service, ...(target.l7 === undefined ? {} : { l7: target.l7 }), port: target.port, protocol: target.protocol });
+      http.serve(tunnel.accept(), { peerPrincipal, sourceIp: tunnel.remoteAddress.address, destinationIp: tunnel.authority.host, destinationPort: tunnel.authority.port }, { service: target.service, ...(target.l7 === undefined ? {} : { l7: target.l7 }), port: target.port, protocol: target.protocol });
     };
 
     // 5. HBONE server: clients' ztunnels tunnel to 15008 with the service VIP (or pod IP) as :authority.

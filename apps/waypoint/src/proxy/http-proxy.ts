@@ -11,9 +11,8 @@
 // Decisions come from the pure modules (routing, upstream, security); this file does the I/O around them.
 
 import { randomUUID } from 'node:crypto';
-import * as http from 'node:http';
 import * as http2 from 'node:http2';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 import type { MeshState, RetryPolicy, RouteRule, Service, WaypointPortProtocol, WaypointService, WeightedDestination, Workload } from '@weft/mesh-model';
 
@@ -36,10 +35,13 @@ import type { RequestMetrics, RequestRecord, Tracing } from '../telemetry';
 import { accessLogLine } from '../telemetry';
 import { ConnectionPoolLimits, createLoadBalancer, effectivePolicy, OutlierDetector, resolveEndpoints, type Endpoint, type LoadBalancerState } from '../upstream';
 import type { L7Config } from '../xds/l7-config';
+import { copyingDuplex } from './copying-duplex';
+import { UpstreamConnectError } from './http1/client-pool';
+import type { RequestHead } from './http1/message-head';
+import { serveHttp1 } from './http1/server-connection';
 import { grpcLocalReply, isGrpcRequest, sniffCodec, upstreamCodec, type HttpCodec } from './protocol';
 import { RequestBody } from './request-body';
 import { protocolOf, type WaypointSelf } from './target';
-import { UpstreamConnectError } from './tunnel-agent';
 import { UpstreamClients, UpstreamRefusedStreamError, type HeaderMap, type UpstreamResponse } from './upstream-exchange';
 
 /** Istio's retry policy for routes that set none (reference §7.4): local failures only, 2 retries. */
@@ -61,6 +63,8 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'pr
 
 /** How long a connection may take to show its codec (the first bytes) before it is closed. */
 export const CODEC_DETECTION_TIMEOUT_MS = 10_000;
+/** How long an HTTP/1.1 connection may wait for its next request (Node's and Envoy's idle keep-alive). */
+export const KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
 export interface TunnelInfo {
   /** `spiffe://…` of the HBONE peer (the client workload). */
@@ -151,7 +155,7 @@ interface Downstream {
   readonly hasBody: boolean;
 }
 
-/** What the proxy calls on a response, the same for `http.ServerResponse` and `http2.Http2ServerResponse`. */
+/** What the proxy calls on a response, the same for the HTTP/1.1 connection's and `http2.Http2ServerResponse`. */
 interface Responder {
   /** Headers that end the response: HTTP/2 sends them as one HEADERS frame with END_STREAM (gRPC's trailers-only). */
   headersOnly(status: number, headers: HeaderMap): void;
@@ -179,17 +183,17 @@ function text(status: number, body: string, flags: ResponseFlag, extra: Record<s
   return { status, headers: { 'content-type': 'text/plain', ...extra }, body: Buffer.from(body), flags };
 }
 
-/** The request as the proxy reads it, from either server's request object. */
-function downstreamOf(req: http.IncomingMessage | http2.Http2ServerRequest, codec: HttpCodec): Downstream {
+/** An HTTP/2 request as the proxy reads it. */
+function downstreamOfHttp2(req: http2.Http2ServerRequest): Downstream {
   const headers: HeaderMap = {};
   for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !name.startsWith(':')) headers[name.toLowerCase()] = value;
-  if (codec === 'http2') {
-    const h2 = req as http2.Http2ServerRequest;
-    return { codec, method: h2.method, path: h2.url, authority: h2.authority ?? String(h2.headers.host ?? ''), headers, httpVersion: '2', hasBody: !h2.stream.endAfterHeaders };
-  }
-  const h1 = req as http.IncomingMessage;
-  const hasBody = h1.headers['transfer-encoding'] !== undefined || (h1.headers['content-length'] !== undefined && h1.headers['content-length'] !== '0');
-  return { codec, method: h1.method ?? 'GET', path: h1.url ?? '/', authority: String(h1.headers.host ?? ''), headers, httpVersion: h1.httpVersion, hasBody };
+  return { codec: 'http2', method: req.method, path: req.url, authority: req.authority ?? String(req.headers.host ?? ''), headers, httpVersion: '2', hasBody: !req.stream.endAfterHeaders };
+}
+
+/** An HTTP/1.1 request as the proxy reads it; its headers are the proxy's own copy. */
+function downstreamOfHttp1(head: RequestHead): Downstream {
+  const host = head.headers['host'];
+  return { codec: 'http1', method: head.method, path: head.target, authority: typeof host === 'string' ? host : '', headers: head.headers, httpVersion: head.httpVersion, hasBody: head.body.kind !== 'none' };
 }
 
 export function createHttpProxy(context: HttpProxyContext): HttpProxy {
@@ -302,7 +306,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       try {
         try {
           const headers = { ...request.headers, 'x-envoy-attempt-count': String(retries + 1) };
-          const body = request.body === undefined ? undefined : request.body.open();
+          const body = request.body === undefined ? undefined : (request.body.contents() ?? request.body.open());
           response = await upstreams.exchange(endpoint, destination.codec, { method: request.method, path: request.path, authority: request.authority, headers, ...(body === undefined ? {} : { body }) }, attemptSignal);
           const grpc = response.headers['grpc-status'];
           outcome = { kind: 'response', status: response.status, ...(typeof grpc === 'string' ? { grpcStatus: Number(grpc) } : {}) };
@@ -458,8 +462,9 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     }
   };
 
-  const handle = async (req: http.IncomingMessage | http2.Http2ServerRequest, responder: Responder, held: Connection, codec: HttpCodec): Promise<void> => {
+  const handle = async (request: Downstream, requestBody: Readable | Buffer | undefined, responder: Responder, held: Connection): Promise<void> => {
     const { tunnel, target, stream } = held;
+    const codec = request.codec;
     inFlight.set(stream, (inFlight.get(stream) ?? 0) + 1);
     responder.on('close', () => {
       const count = inFlight.get(stream);
@@ -470,11 +475,10 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       if (closing && active === 0) stream.destroy();
     });
     const started = now();
-    const request = downstreamOf(req, codec);
     const grpc = isGrpcRequest(request.headers['content-type']);
     const span = context.tracing.start(request.headers, `${target.service.hostname}:${target.port}/*`);
     const facts: Facts = {};
-    const body = request.hasBody ? new RequestBody(req) : undefined;
+    const body = requestBody === undefined ? undefined : new RequestBody(requestBody);
     // Envoy's connection manager assigns x-request-id up front, so the access log and the upstream see the same id.
     // (request.headers is this request's own copy.)
     const requestHeaders = request.headers;
@@ -586,18 +590,6 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     });
   };
 
-  const http1Server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-    const held = tunnels.get(req.socket);
-    if (held === undefined) {
-      res.writeHead(503).end();
-      return;
-    }
-    const responder = res as unknown as Responder;
-    responder.headersOnly = (status, headers) => res.writeHead(status, headers).end();
-    void handle(req, responder, held, 'http1');
-  });
-  http1Server.on('clientError', (_error, socket) => socket.destroy());
-
   // The session of an h2c connection is created synchronously by the 'connection' event: `pending` carries its tunnel.
   let pending: Connection | undefined;
   const http2Server = http2.createServer({}, (req, res) => {
@@ -611,7 +603,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       if (res.stream.destroyed) return;
       res.stream.respond({ ...headers, ':status': status }, { endStream: true });
     };
-    void handle(req, responder, held, 'http2');
+    const request = downstreamOfHttp2(req);
+    void handle(request, request.hasBody ? req : undefined, responder, held);
   });
   /** Open h2c sessions, sent GOAWAY on close so their clients open no new streams. */
   const http2Sessions = new Set<http2.ServerHttp2Session>();
@@ -645,13 +638,13 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       stop();
       stream.unshift(head);
       if (codec === 'http1') {
-        tunnels.set(stream, held);
-        http1Server.emit('connection', stream);
+        serveHttp1(stream, { idleTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, onRequest: ({ head, body, response }) => void handle(downstreamOfHttp1(head), body, response, held) });
         return;
       }
       pending = held;
       try {
-        http2Server.emit('connection', stream);
+        // Node's HTTP/2 code may reuse the buffers it writes: the tunnel gets private copies.
+        http2Server.emit('connection', copyingDuplex(stream));
       } finally {
         pending = undefined;
       }

@@ -26,10 +26,22 @@ export class RequestBody {
   /** `whole()` calls waiting for the end. */
   private readonly waiters: (() => void)[] = [];
 
+  /** The downstream body; absent when it was whole from the start. */
+  private readonly source: Readable | undefined;
+
+  /** `body` is the downstream body as it arrives, or the whole of it. */
   constructor(
-    private readonly source: Readable,
+    body: Readable | Buffer,
     private readonly limit = RETRY_BUFFER_LIMIT_BYTES,
   ) {
+    if (Buffer.isBuffer(body)) {
+      this.source = undefined;
+      this.receive(body);
+      this.ended = true;
+      return;
+    }
+    const source = body;
+    this.source = source;
     source.on('data', (chunk: Buffer) => this.receive(chunk));
     source.on('end', () => {
       this.ended = true;
@@ -43,9 +55,21 @@ export class RequestBody {
     });
   }
 
-  /** A body that is already whole (a mirrored copy). */
+  /** A body that is already whole (a mirrored copy), replayable whatever its size. */
   static of(buffer: Buffer): RequestBody {
-    return new RequestBody(Readable.from([buffer]), Math.max(buffer.length, 1));
+    return new RequestBody(buffer, Math.max(buffer.length, 1));
+  }
+
+  /** The whole body when it has ended within the retry buffer: sent as it is, without a reader. */
+  contents(): Buffer | undefined {
+    if (!this.ended || this.failed !== undefined || this.overLimit || !this.replayable) return undefined;
+    // An earlier attempt's reader is over, as when a new one is opened.
+    this.reader?.readable.destroy();
+    this.reader = undefined;
+    if (this.chunks.length === 1) return this.chunks[0];
+    const whole = Buffer.concat(this.chunks);
+    this.chunks.splice(0, this.chunks.length, whole);
+    return whole;
   }
 
   /** The whole body once it has ended, if it stayed within the retry buffer; undefined otherwise. */
@@ -105,7 +129,7 @@ export class RequestBody {
     this.chunks.length = 0;
     this.heldBytes = 0;
     this.discarded = true;
-    this.source.resume();
+    this.source?.resume();
     this.settle();
   }
 
@@ -121,7 +145,7 @@ export class RequestBody {
     if (this.totalBytes > this.limit) this.overLimit = true;
     this.pump();
     this.release();
-    if (this.overLimit && this.heldBytes > BACKLOG_HIGH_WATER_BYTES) this.source.pause();
+    if (this.overLimit && this.heldBytes > BACKLOG_HIGH_WATER_BYTES) this.source?.pause();
   }
 
   /** Pushes held chunks to the live reader until it asks for no more. */
@@ -143,6 +167,6 @@ export class RequestBody {
     const consumed = this.reader === undefined ? 0 : this.reader.position - this.base;
     for (let i = 0; i < consumed; i++) this.heldBytes -= this.chunks.shift()?.length ?? 0;
     this.base += consumed;
-    if (this.heldBytes <= BACKLOG_HIGH_WATER_BYTES && this.source.isPaused() && !this.ended) this.source.resume();
+    if (this.heldBytes <= BACKLOG_HIGH_WATER_BYTES && this.source?.isPaused() === true && !this.ended) this.source.resume();
   }
 }

@@ -1,15 +1,15 @@
 // One request/response exchange with an endpoint over HBONE, in the codec the port calls for: HTTP/1.1 through a
-// keep-alive agent per endpoint (tunnel-agent.ts), or HTTP/2 on one multiplexed session per endpoint whose
+// keep-alive tunnel pool per endpoint (http1/client-pool.ts), or HTTP/2 on one multiplexed session per endpoint whose
 // connection is an HBONE tunnel. Either way the caller gets the status and headers when they arrive, the body as a
 // stream, and the trailers (gRPC's `grpc-status`) once the body has ended.
 
-import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { Duplex, Readable } from 'node:stream';
 
 import type { Endpoint } from '../upstream';
+import { copyingDuplex } from './copying-duplex';
+import { Http1Pools, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS } from './http1/client-pool';
 import type { HttpCodec } from './protocol';
-import { TunnelAgents, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS } from './tunnel-agent';
 
 export type HeaderMap = Record<string, string | string[]>;
 
@@ -20,8 +20,8 @@ export interface UpstreamRequest {
   readonly authority: string;
   /** Lower-case names; no pseudo-headers, no connection-specific headers, no `host`. */
   readonly headers: HeaderMap;
-  /** Absent: the request has no body. */
-  readonly body?: Readable;
+  /** Absent: the request has no body. A Buffer is the whole body. */
+  readonly body?: Readable | Buffer;
 }
 
 export interface UpstreamResponse {
@@ -43,35 +43,10 @@ type Dial = (endpoint: Endpoint, signal: AbortSignal) => Promise<Duplex>;
 
 const keyOf = (endpoint: Endpoint): string => `${endpoint.uid}|${endpoint.ip}|${endpoint.port}`;
 
-function withoutPseudo(headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders): HeaderMap {
+function withoutPseudo(headers: http2.IncomingHttpHeaders): HeaderMap {
   const out: HeaderMap = {};
   for (const [name, value] of Object.entries(headers)) if (value !== undefined && !name.startsWith(':')) out[name.toLowerCase()] = value;
   return out;
-}
-
-/** HTTP/1.1: the agent reuses an idle tunnel to the endpoint or opens one. */
-function exchangeHttp1(agent: http.Agent, request: UpstreamRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
-  return new Promise((resolve, reject) => {
-    const headers: HeaderMap = { ...request.headers, host: request.authority };
-    // A body of unknown length goes chunked whatever the method (Node would send it unframed for a GET).
-    if (request.body !== undefined && headers['content-length'] === undefined) headers['transfer-encoding'] = 'chunked';
-    const req = http.request({ agent, method: request.method, path: request.path, headers });
-    const onAbort = (): void => {
-      req.destroy(new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('response', (res) => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve({ status: res.statusCode ?? 502, headers: withoutPseudo(res.headers), body: res, headersOnly: false, trailers: () => withoutPseudo(res.trailers) });
-    });
-    req.on('error', (cause) => {
-      signal?.removeEventListener('abort', onAbort);
-      request.body?.unpipe(req);
-      reject(cause);
-    });
-    if (request.body === undefined) req.end();
-    else request.body.pipe(req);
-  });
 }
 
 /** HTTP/2 sessions per endpoint, each over one HBONE tunnel; a closed or failed session is replaced on next use. */
@@ -109,7 +84,7 @@ class Http2Sessions {
     } catch (cause) {
       throw new UpstreamConnectError(cause instanceof Error ? cause.message : String(cause));
     }
-    const session = http2.connect(`http://${endpoint.ip}:${endpoint.port}`, { createConnection: () => tunnel });
+    const session = http2.connect(`http://${endpoint.ip}:${endpoint.port}`, { createConnection: () => copyingDuplex(tunnel) });
     // Errors reach the streams that were open; the session itself is dropped by the 'error' listener in session().
     session.on('error', () => undefined);
     // An idle session is closed (GOAWAY) like an idle HTTP/1.1 tunnel.
@@ -140,7 +115,7 @@ function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamReque
     delete headers['transfer-encoding'];
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = session.request(headers, { endStream: request.body === undefined });
+      stream = session.request(headers, { endStream: request.body === undefined || (Buffer.isBuffer(request.body) && request.body.length === 0) });
     } catch (cause) {
       reject(cause instanceof Error ? cause : new Error(String(cause)));
       return;
@@ -156,7 +131,7 @@ function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamReque
     signal?.addEventListener('abort', onAbort, { once: true });
     const onError = (cause: Error): void => {
       signal?.removeEventListener('abort', onAbort);
-      request.body?.unpipe(stream);
+      if (request.body !== undefined && !Buffer.isBuffer(request.body)) request.body.unpipe(stream);
       reject(stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? new UpstreamRefusedStreamError(cause.message) : cause);
     };
     stream.once('error', onError);
@@ -173,13 +148,15 @@ function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamReque
       const status = Number(received[':status'] ?? 502);
       resolve({ status, headers: withoutPseudo(received), body: stream, headersOnly: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0, trailers: () => trailers });
     });
-    if (request.body !== undefined) request.body.pipe(stream);
+    if (Buffer.isBuffer(request.body)) {
+      if (request.body.length > 0) stream.end(request.body);
+    } else if (request.body !== undefined) request.body.pipe(stream);
   });
 }
 
 /** The upstream side of the proxy: exchanges with endpoints in either codec; `close` drops every tunnel. */
 export class UpstreamClients {
-  private readonly agents = new TunnelAgents();
+  private readonly http1 = new Http1Pools();
   private readonly http2: Http2Sessions;
   /** Every endpoint a tunnel or session was made for, by key. */
   private readonly endpoints = new Map<string, Endpoint>();
@@ -193,8 +170,8 @@ export class UpstreamClients {
     const key = keyOf(endpoint);
     if (!this.endpoints.has(key)) this.endpoints.set(key, endpoint);
     if (codec === 'http1') {
-      const agent = this.agents.agent(key, (dialSignal) => this.dial(endpoint, dialSignal));
-      return exchangeHttp1(agent, request, signal);
+      const response = await this.http1.pool(key, (dialSignal) => this.dial(endpoint, dialSignal)).exchange(request, signal);
+      return { ...response, headersOnly: false };
     }
     const session = await this.http2.session(endpoint);
     signal?.throwIfAborted();
@@ -205,12 +182,12 @@ export class UpstreamClients {
   retain(isCurrent: (endpoint: Endpoint) => boolean): void {
     for (const [key, endpoint] of this.endpoints) if (!isCurrent(endpoint)) this.endpoints.delete(key);
     const keep = (key: string): boolean => this.endpoints.has(key);
-    this.agents.retain(keep);
+    this.http1.retain(keep);
     this.http2.retain(keep);
   }
 
   close(): void {
-    this.agents.close();
+    this.http1.close();
     this.http2.close();
     this.endpoints.clear();
   }

@@ -1,0 +1,22 @@
+// The body of an HTTP/1.1 message read off a tunnel, as a Readable: the connection pushes the body bytes it decodes
+// and pauses the tunnel when the reader falls behind; the reader asking for more resumes it.
+
+import { Readable } from 'node:stream';
+
+export class BodyStream extends Readable {
+  constructor(private readonly onDemand: () => void) {
+    super();
+  }
+
+  override _read(): void {
+    this.onDemand();
+  }
+
+  /** A body that is already whole: its bytes, then its end. */
+  static whole(bytes: Buffer | undefined): BodyStream {
+    const body = new BodyStream(() => undefined);
+    if (bytes !== undefined && bytes.length > 0) body.push(bytes);
+    body.push(null);
+    return body;
+  }
+}
