@@ -58,6 +58,9 @@ async function burst(d: ClusterDriver, url: string, n: number, opts: { readonly 
   });
 }
 
+/** The waypoint's log once a line matches (it writes its access log out once a second, as Envoy buffers its own). */
+const waypointLogMatching = (d: ClusterDriver, line: RegExp): Promise<string> => eventually(() => d.logs(NS, 'deployment/waypoint'), (log) => line.test(log), 5_000);
+
 const count = (samples: readonly Sample[], pred: (s: Sample) => boolean): number => samples.filter(pred).length;
 const share = (samples: readonly Sample[], pred: (s: Sample) => boolean): number => (samples.length === 0 ? 0 : count(samples, pred) / samples.length);
 const is = (status: string) => (s: Sample): boolean => s.status === status;
@@ -268,7 +271,7 @@ describe('scenario 10: routing, retries, canaries and faults in a waypoint', () 
       const failed = count(samples, is('503'));
       expect({ tally: tally(samples), ok: count(samples, is('200')) + failed === 500, atLeast90PercentOk: failed <= 50 }).toEqual({ tally: tally(samples), ok: true, atLeast90PercentOk: true });
       // A 503 that reached the client ran out of retries: the waypoint flags it URX (upstream retry limit exceeded).
-      if (failed > 0) expect(await d.logs(NS, 'deployment/waypoint')).toMatch(/"response_code":503,"response_flags":"URX"/);
+      if (failed > 0) expect(await waypointLogMatching(d, /"response_code":503,"response_flags":"URX"/)).toMatch(/"response_code":503,"response_flags":"URX"/);
     });
 
     it('a backend whose one pod of two always answers 503: about half fail without retries', async () => {
@@ -361,7 +364,8 @@ describe('scenario 10: routing, retries, canaries and faults in a waypoint', () 
     const d = cluster();
     const r = await d.exec(NS, SLEEP, ['curl', '-s', '--http2-prior-knowledge', '-w', '\\n%{http_code} %{http_version}', `${HELLO}?h2c=1`]);
     expect(r.stdout).toMatch(/^Hello version: v[12], instance: \S+\s+200 2$/);
-    expect(await d.logs(NS, 'deployment/waypoint')).toMatch(/"path":"\/hello\?h2c=1","protocol":"HTTP\/2","response_code":200/);
+    const h2cLine = /"path":"\/hello\?h2c=1","protocol":"HTTP\/2","response_code":200/;
+    expect(await waypointLogMatching(d, h2cLine)).toMatch(h2cLine);
   });
 
   describe('faults and timeouts', () => {
@@ -388,8 +392,8 @@ describe('scenario 10: routing, retries, canaries and faults in a waypoint', () 
       const aborted = count(samples, is('503'));
       expect({ tally: tally(samples), ok: count(samples, is('200')) + aborted === 200, halfAborted: aborted >= 60 && aborted <= 140 }).toEqual({ tally: tally(samples), ok: true, halfAborted: true });
       // The waypoint answered them itself (fault injected: response flag FI), the app never saw them.
-      const log = await d.logs(NS, 'deployment/waypoint');
-      expect(log).toMatch(/"response_code":503[^\n]*"response_flags":"FI"|"response_flags":"FI"[^\n]*"response_code":503/);
+      const faultLine = /"response_code":503[^\n]*"response_flags":"FI"|"response_flags":"FI"[^\n]*"response_code":503/;
+      expect(await waypointLogMatching(d, faultLine)).toMatch(faultLine);
     });
 
     it('fault delay 2s at 100%: a request takes at least 2 s', async () => {

@@ -309,7 +309,8 @@ spec:
       const r = await curl(cluster(), NS, SLEEP, `${HTTPBIN}/anything`, ['-X', 'POST', '-d', 'x=1']);
       expect({ status: r.status, body: r.body }).toEqual({ status: 403, body: RBAC_DENIED });
       // The waypoint answered it: httpbin never saw the request.
-      const last = (await waypointLog(cluster())).filter((e) => e.method === 'POST' && e.path === '/anything').at(-1);
+      const denied = (log: AccessLogEntry[]): AccessLogEntry[] => log.filter((e) => e.method === 'POST' && e.path === '/anything');
+      const last = denied(await eventually(() => waypointLog(cluster()), (log) => denied(log).length > 0, 5_000)).at(-1);
       expect(last).toMatchObject({ response_code: 403, upstream_host: null, source_principal: 'spiffe://cluster.local/ns/default/sa/sleep' });
     });
 
@@ -323,7 +324,8 @@ spec:
     it('denies GET /get from another service account (403)', async () => {
       const r = await curl(cluster(), NS, NOTSLEEP, `${HTTPBIN}/get`);
       expect({ status: r.status, body: r.body }).toEqual({ status: 403, body: RBAC_DENIED });
-      const last = (await waypointLog(cluster())).filter((e) => e.source_principal === 'spiffe://cluster.local/ns/default/sa/notsleep').at(-1);
+      const fromNotsleep = (log: AccessLogEntry[]): AccessLogEntry[] => log.filter((e) => e.source_principal === 'spiffe://cluster.local/ns/default/sa/notsleep');
+      const last = fromNotsleep(await eventually(() => waypointLog(cluster()), (log) => fromNotsleep(log).length > 0, 5_000)).at(-1);
       expect(last).toMatchObject({ method: 'GET', path: '/get', response_code: 403 });
     });
   });

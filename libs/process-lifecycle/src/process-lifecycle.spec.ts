@@ -122,4 +122,30 @@ describe('createLineWriter', () => {
     writer.line('d');
     expect(writes).toEqual(['a\nb\n', 'c\n', 'd\n']);
   });
+
+  it('with a flush interval holds lines until the interval ends, or until maxHeldBytes is held', () => {
+    jest.useFakeTimers();
+    try {
+      const writes: string[] = [];
+      const writer = createLineWriter((chunk) => void writes.push(chunk), { flushIntervalMs: 1000, maxHeldBytes: 8 });
+      writer.line('a');
+      writer.line('b');
+      jest.advanceTimersByTime(999);
+      expect(writes).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(writes).toEqual(['a\nb\n']);
+      // 3 + 3 + 3 bytes held: past 8, written at once, and the pending timer is dropped.
+      writer.line('cc');
+      writer.line('dd');
+      writer.line('ee');
+      expect(writes).toEqual(['a\nb\n', 'cc\ndd\nee\n']);
+      expect(jest.getTimerCount()).toBe(0);
+      writer.line('f');
+      writer.close();
+      expect(writes).toEqual(['a\nb\n', 'cc\ndd\nee\n', 'f\n']);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

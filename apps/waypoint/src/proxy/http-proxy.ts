@@ -258,6 +258,18 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   const workloadOf = (endpoint: Endpoint | undefined): Workload | undefined => (endpoint === undefined ? undefined : context.state.workloadByUid(endpoint.uid));
 
+  /** A destination workload's SPIFFE identity, built once per workload object. */
+  const principals = new WeakMap<Workload, string>();
+  const principalOf = (workload: Workload | undefined): string | undefined => {
+    if (workload === undefined) return undefined;
+    let principal = principals.get(workload);
+    if (principal === undefined) {
+      principal = `spiffe://${workload.trustDomain}/ns/${workload.namespace}/sa/${workload.serviceAccount}`;
+      principals.set(workload, principal);
+    }
+    return principal;
+  };
+
   const sourceOf = (connection: Connection): Workload | undefined => {
     const version = context.state.version;
     if (connection.source?.version !== version) connection.source = { version, workload: context.state.workloadByAddress('', connection.tunnel.sourceIp) };
@@ -507,20 +519,26 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       body?.discard();
       const source = sourceOf(held);
       const destination = workloadOf(answer.endpoint);
+      // Fixed-shape objects (absent values as undefined): this runs for every request.
+      const destinationPrincipal = principalOf(destination);
+      const durationMs = now() - started;
+      const requestBytes = body?.bytes ?? 0;
       const record: RequestRecord = {
-        ...(source === undefined ? {} : { source }),
+        source,
         sourcePrincipal: tunnel.peerPrincipal,
         destinationService: held.destinationService,
-        ...(destination === undefined ? {} : { destination, destinationPrincipal: `spiffe://${destination.trustDomain}/ns/${destination.namespace}/sa/${destination.serviceAccount}` }),
+        destination,
+        destinationPrincipal,
         protocol: grpc ? 'grpc' : 'http',
         responseCode: answer.status,
-        ...(grpcStatus === undefined ? {} : { grpcStatus }),
+        grpcStatus,
         responseFlags: answer.flags,
-        durationMs: now() - started,
-        requestBytes: body?.bytes ?? 0,
+        durationMs,
+        requestBytes,
         responseBytes,
       };
       context.metrics.record(record);
+      const endpoint = answer.endpoint;
       context.accessLog(
         accessLogLine({
           startTime: new Date(started),
@@ -529,10 +547,10 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
           protocol: `HTTP/${request.httpVersion}`,
           responseCode: answer.status,
           responseFlags: answer.flags,
-          requestBytes: body?.bytes ?? 0,
+          requestBytes,
           responseBytes,
-          durationMs: now() - started,
-          ...(answer.endpoint === undefined ? {} : { upstreamHost: `${answer.endpoint.ip}:${answer.endpoint.port}` }),
+          durationMs,
+          upstreamHost: endpoint === undefined ? undefined : `${endpoint.ip}:${endpoint.port}`,
           upstreamCluster: held.cluster,
           authority: request.authority,
           userAgent: String(request.headers['user-agent'] ?? ''),
@@ -540,7 +558,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
           forwardedFor: String(request.headers['x-forwarded-for'] ?? ''),
           downstreamRemoteAddress: tunnel.sourceIp,
           sourcePrincipal: tunnel.peerPrincipal,
-          ...(record.destinationPrincipal === undefined ? {} : { destinationPrincipal: record.destinationPrincipal }),
+          destinationPrincipal,
         }),
       );
       span.end({ 'http.method': request.method, 'http.url': request.path, 'http.status_code': answer.status, 'response_flags': answer.flags }, answer.status >= 500);
