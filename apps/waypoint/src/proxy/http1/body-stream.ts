@@ -6,6 +6,9 @@ import { Readable } from 'node:stream';
 export class BodyStream extends Readable {
   constructor(private readonly onDemand: () => void) {
     super();
+    // A body cut short (the peer went away) is destroyed with an error; a reader that never listened for errors must
+    // not take the process down with it.
+    this.on('error', () => undefined);
   }
 
   override _read(): void {

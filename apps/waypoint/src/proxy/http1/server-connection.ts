@@ -78,7 +78,6 @@ export class Http1Response extends EventEmitter {
 
   writeHead(status: number, headers: HeaderMap): this {
     if (this.started) throw new Error('response head already written');
-    this.started = true;
     const noBody = this.request.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
     const extra: HeaderMap = {};
     if (noBody) this.framing = 'none';
@@ -93,7 +92,9 @@ export class Http1Response extends EventEmitter {
     else if (this.request.httpVersion === '1.0') extra['connection'] = 'keep-alive';
     if (headers['date'] === undefined) extra['date'] = httpDate();
     const { connection: _given, ...rest } = headers;
+    // Throws on a header that cannot be written; the response is then still unstarted.
     this.head = serializeResponseHead(status, { ...rest, ...extra });
+    this.started = true;
     // Headers without body bytes in this turn (a streamed answer) go out on their own.
     this.headFlush = setImmediate(() => {
       this.headFlush = undefined;
@@ -288,8 +289,10 @@ class ServerConnection {
       return;
     }
     if (this.state === 'body') {
-      // The rest of the request body is read and dropped before the next request.
+      // The rest of the request body is read and dropped before the next request; whoever still waits on the body
+      // learns it will not be complete.
       this.discardBody = true;
+      if (this.body !== undefined && !this.body.destroyed) this.body.destroy(new Error('the response was written before the request body was read'));
       this.body = undefined;
       this.stream.resume();
       return;
