@@ -321,7 +321,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
           const body = request.body === undefined ? undefined : (request.body.contents() ?? request.body.open());
           response = await upstreams.exchange(endpoint, destination.codec, { method: request.method, path: request.path, authority: request.authority, headers, ...(body === undefined ? {} : { body }) }, attemptSignal);
           const grpc = response.headers['grpc-status'];
-          outcome = { kind: 'response', status: response.status, ...(typeof grpc === 'string' ? { grpcStatus: Number(grpc) } : {}) };
+          outcome = { kind: 'response', status: response.status, grpcStatus: typeof grpc === 'string' ? Number(grpc) : undefined };
         } catch (cause) {
           context.logger.debug({ endpoint: `${endpoint.ip}:${endpoint.port}`, err: cause instanceof Error ? cause.message : String(cause) }, 'upstream attempt failed');
           outcome =

@@ -170,8 +170,7 @@ export class UpstreamClients {
     const key = keyOf(endpoint);
     if (!this.endpoints.has(key)) this.endpoints.set(key, endpoint);
     if (codec === 'http1') {
-      const response = await this.http1.pool(key, (dialSignal) => this.dial(endpoint, dialSignal)).exchange(request, signal);
-      return { ...response, headersOnly: false };
+      return this.http1.pool(key, (dialSignal) => this.dial(endpoint, dialSignal)).exchange(request, signal);
     }
     const session = await this.http2.session(endpoint);
     signal?.throwIfAborted();

@@ -38,6 +38,8 @@ export interface Http1Response {
   readonly status: number;
   readonly headers: HeaderMap;
   readonly body: Readable;
+  /** HTTP/1.1 has no trailers-only response. */
+  readonly headersOnly: false;
   /** The trailers of a chunked body, once `body` has ended (empty when there were none). */
   trailers(): HeaderMap;
 }
@@ -204,7 +206,7 @@ class Tunnel {
           if (this.current === exchange && !exchange.responseDone) this.stream.destroy();
         });
         exchange.body = body;
-        exchange.resolve({ status: head.status, headers: head.headers, body, trailers: () => exchange.trailers });
+        exchange.resolve({ status: head.status, headers: head.headers, body, headersOnly: false, trailers: () => exchange.trailers });
         if (head.body.kind === 'none') {
           this.complete(exchange);
           return;

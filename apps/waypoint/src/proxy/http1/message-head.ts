@@ -297,8 +297,13 @@ function invalid(status: Invalid['status'], reason: string): Invalid {
 }
 
 /** A record without a prototype, so that a field named "constructor" or "__proto__" is just a field. */
+/**
+ * A plain object, as Node's `IncomingMessage.headers`: V8 keeps it a fast object, where a prototype-less one would be a
+ * dictionary, slow to read and to copy on every request. Field names that are also Object.prototype's are handled by
+ * addField.
+ */
 function emptyHeaderMap(): HeaderMap {
-  return Object.create(null) as HeaderMap;
+  return {};
 }
 
 /**
@@ -375,9 +380,13 @@ function parseFieldLine(buffer: Buffer, start: number, end: number, fields: Head
 
 /** Adds a field as Node's `IncomingMessage.headers` does: set-cookie a list, some first-wins, cookie "; ", others ", ". */
 function addField(fields: HeaderMap, name: string, value: string): void {
-  const existing = fields[name];
-  if (existing === undefined) {
-    fields[name] = name === 'set-cookie' ? [value] : value;
+  const existing: unknown = fields[name];
+  // Neither a string nor an array: absent, or inherited from Object.prototype (`constructor`, `__proto__`, …).
+  if (typeof existing !== 'string' && !Array.isArray(existing)) {
+    const first = name === 'set-cookie' ? [value] : value;
+    // Assigning `__proto__` would set the prototype (or be ignored), not add a field.
+    if (name === '__proto__') Object.defineProperty(fields, name, { value: first, enumerable: true, writable: true, configurable: true });
+    else fields[name] = first;
   } else if (Array.isArray(existing)) {
     existing.push(value);
   } else if (!FIRST_WINS.has(name)) {
