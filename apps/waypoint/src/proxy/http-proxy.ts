@@ -179,6 +179,16 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     });
   });
 
+/** An upstream body nobody will forward: a stream is read to its end (so its tunnel can be reused), a whole one dropped. */
+function drain(body: Readable | Buffer): void {
+  if (!Buffer.isBuffer(body)) body.resume();
+}
+
+/** An upstream body cut short: its stream is destroyed, and its tunnel with it. */
+function cut(body: Readable | Buffer): void {
+  if (!Buffer.isBuffer(body)) body.destroy();
+}
+
 function text(status: number, body: string, flags: ResponseFlag, extra: Record<string, string> = {}): Answer {
   return { status, headers: { 'content-type': 'text/plain', ...extra }, body: Buffer.from(body), flags };
 }
@@ -342,7 +352,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       if (outcome.kind === 'response') runtime.outlier.record(endpoint.uid, { kind: 'response', status: outcome.status }, total);
       else runtime.outlier.record(endpoint.uid, { kind: 'local-failure' }, total);
       if (timedOut()) {
-        response?.body.destroy();
+        if (response !== undefined) cut(response.body);
         return text(504, 'upstream request timeout', 'UT');
       }
       const answer: Answer =
@@ -358,7 +368,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         return exhausted ? { ...answer, flags: 'URX' } : answer;
       }
       // Retried: this response is discarded.
-      response?.body.resume();
+      if (response !== undefined) drain(response.body);
       last = answer;
       retries++;
       await sleep(retryBackoffMs(retry, retries - 1, random), signal);
@@ -468,7 +478,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       if (request.body !== undefined && copy === undefined) return;
       const body = copy === undefined ? undefined : RequestBody.of(copy);
       const answer = await forward({ ...request, body }, destination, undefined, AbortSignal.timeout(30_000));
-      if (!Buffer.isBuffer(answer.body)) answer.body.body.resume();
+      if (!Buffer.isBuffer(answer.body)) drain(answer.body.body);
     } catch {
       // A mirror's failure never affects the request.
     }
@@ -568,7 +578,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     const headersOnly = Buffer.isBuffer(answer.body) ? answer.body.length === 0 && grpc : answer.body.headersOnly;
     try {
       if (headersOnly) {
-        if (!Buffer.isBuffer(answer.body)) answer.body.body.resume();
+        if (!Buffer.isBuffer(answer.body)) drain(answer.body.body);
         responder.headersOnly(answer.status, headers);
         return;
       }
@@ -576,7 +586,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     } catch (cause) {
       // A header value HTTP/2 refuses, from the endpoint or a header operation.
       context.logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'response headers refused');
-      if (!Buffer.isBuffer(answer.body)) answer.body.body.destroy();
+      if (!Buffer.isBuffer(answer.body)) cut(answer.body.body);
       responder.destroy();
       return;
     }
@@ -587,6 +597,12 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     }
     const upstream = answer.body;
     const content = upstream.body;
+    if (Buffer.isBuffer(content)) {
+      // The whole body came with the head: it leaves with the head, in one write.
+      responseBytes = content.length;
+      responder.end(content);
+      return;
+    }
     content.on('data', (chunk: Buffer) => {
       responseBytes += chunk.length;
       if (!responder.write(chunk)) {

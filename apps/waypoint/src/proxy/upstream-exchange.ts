@@ -27,7 +27,8 @@ export interface UpstreamRequest {
 export interface UpstreamResponse {
   readonly status: number;
   readonly headers: HeaderMap;
-  readonly body: Readable;
+  /** A Buffer is the whole body, received with the head. */
+  readonly body: Readable | Buffer;
   /** HTTP/2: the response ended with its headers (gRPC's trailers-only form). */
   readonly headersOnly: boolean;
   /** The trailers, once `body` has ended (empty when there were none). */

@@ -56,7 +56,14 @@ function send(pool: Http1Pool, path: string, request: Partial<Http1Request> = {}
   return pool.exchange({ method: 'GET', path, authority: 'svc.test:8080', headers: {}, ...request }, signal);
 }
 
-async function readAll(body: Readable): Promise<Buffer> {
+/** A body the pool streams (it had not all arrived with the head). */
+function streamed(body: Readable | Buffer): Readable {
+  if (Buffer.isBuffer(body)) throw new Error('expected a streamed body, got a whole one');
+  return body;
+}
+
+async function readAll(body: Readable | Buffer): Promise<Buffer> {
+  if (Buffer.isBuffer(body)) return body;
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
@@ -209,6 +216,24 @@ describe('Http1Pool', () => {
     expect(dialed).toHaveLength(1);
   });
 
+  it('hands over a body that arrived with its head whole, as a Buffer, and streams one that did not', async () => {
+    const raw = await rawServer((socket, head) => {
+      if (head.startsWith('GET /whole ')) {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nwhole');
+        return;
+      }
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\n');
+      setTimeout(() => socket.write('in two part'), 20);
+    });
+    const pool = newPool(raw.port);
+    const whole = await send(pool, '/whole');
+    expect(Buffer.isBuffer(whole.body) ? whole.body.toString() : 'a stream').toBe('whole');
+    const later = await send(pool, '/later');
+    expect((await readAll(streamed(later.body))).toString()).toBe('in two part');
+    // Both complete with keep-alive: one tunnel carried both.
+    expect(raw.connections()).toBe(1);
+  });
+
   it('reads a close-delimited response to its end and does not reuse its tunnel', async () => {
     const raw = await rawServer((socket) => socket.end('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end'));
     const pool = newPool(raw.port);
@@ -295,10 +320,11 @@ describe('Http1Pool', () => {
     await once(server, 'request');
     held[0]?.writeHead(200, { 'content-length': '1000' }).write('first');
     const response = await pending;
-    const [first] = (await once(response.body, 'data')) as [Buffer];
+    const body = streamed(response.body);
+    const [first] = (await once(body, 'data')) as [Buffer];
     expect(first.toString()).toBe('first');
     const serverSide = once(accepted[0] as net.Socket, 'close');
-    response.body.destroy();
+    body.destroy();
     await serverSide;
     expect(await text(await send(pool, '/ok'))).toBe('ok');
     expect(dialed).toHaveLength(2);

@@ -37,7 +37,8 @@ export interface Http1Request {
 export interface Http1Response {
   readonly status: number;
   readonly headers: HeaderMap;
-  readonly body: Readable;
+  /** A Buffer is the whole body, received with the head. */
+  readonly body: Readable | Buffer;
   /** HTTP/1.1 has no trailers-only response. */
   readonly headersOnly: false;
   /** The trailers of a chunked body, once `body` has ended (empty when there were none). */
@@ -46,6 +47,9 @@ export interface Http1Response {
 
 type Dial = (signal: AbortSignal) => Promise<Duplex>;
 
+const EMPTY = Buffer.alloc(0);
+const NO_TRAILERS: HeaderMap = Object.freeze({}) as HeaderMap;
+
 /** One request/response in progress on a tunnel. */
 interface Exchange {
   readonly method: string;
@@ -53,6 +57,8 @@ interface Exchange {
   readonly reject: (error: Error) => void;
   readonly detach: () => void;
   /** Set once the response head arrived. */
+  headReceived: boolean;
+  /** The streamed response body (none when the body came whole with the head). */
   body: BodyStream | undefined;
   reader: BodyReader | undefined;
   trailers: HeaderMap;
@@ -116,6 +122,7 @@ class Tunnel {
         resolve,
         reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
+        headReceived: false,
         body: undefined,
         reader: undefined,
         trailers: {},
@@ -196,8 +203,20 @@ class Tunnel {
           continue;
         }
         exchange.detach();
+        exchange.headReceived = true;
         exchange.keepAlive = head.keepAlive;
-        exchange.reader = new BodyReader(head.body);
+        const rest = this.pending;
+        const framing = head.body;
+        if (framing.kind === 'none' || (framing.kind === 'length' && rest !== undefined && rest.length >= framing.length)) {
+          // The whole body is here (a small answer, the common case): handed over as it is, without a stream.
+          const length = framing.kind === 'length' ? framing.length : 0;
+          const whole = rest === undefined || length === 0 ? EMPTY : rest.subarray(0, length);
+          this.pending = rest !== undefined && rest.length > length ? rest.subarray(length) : undefined;
+          exchange.resolve({ status: head.status, headers: head.headers, body: whole, headersOnly: false, trailers: () => NO_TRAILERS });
+          this.complete(exchange);
+          return;
+        }
+        exchange.reader = new BodyReader(framing);
         const body = new BodyStream(() => {
           if (this.current === exchange) this.stream.resume();
         });
@@ -207,10 +226,6 @@ class Tunnel {
         });
         exchange.body = body;
         exchange.resolve({ status: head.status, headers: head.headers, body, headersOnly: false, trailers: () => exchange.trailers });
-        if (head.body.kind === 'none') {
-          this.complete(exchange);
-          return;
-        }
         continue;
       }
       const read = exchange.reader.read(pending, 0);
@@ -260,8 +275,8 @@ class Tunnel {
     if (exchange === undefined) return;
     this.current = undefined;
     exchange.detach();
-    if (exchange.body === undefined) exchange.reject(error);
-    else if (!exchange.responseDone) exchange.body.destroy(error);
+    if (!exchange.headReceived) exchange.reject(error);
+    else if (!exchange.responseDone) exchange.body?.destroy(error);
   }
 
   private onEnd(): void {
