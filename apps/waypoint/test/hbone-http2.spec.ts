@@ -119,7 +119,7 @@ beforeAll(async () => {
   cleanups.push(() => upstreamPool.close(1_000));
   const dial = async (endpoint: Endpoint, signal: AbortSignal): Promise<Duplex> => {
     const tunnel = await upstreamPool.connect({ destination: `${endpoint.ip}:${endpoint.port}`, hboneAddress: destinationAddress, sourceIdentity: WAYPOINT, expectedIdentities: [GREETER], signal });
-    return copyingDuplex(tunnel.stream);
+    return tunnel.stream;
   };
   const metrics = new RequestMetrics();
   const tracing = createTracing({ endpoint: undefined, serviceName: 'waypoint' });
@@ -140,7 +140,7 @@ beforeAll(async () => {
     acceptHostnameAuthorities: true,
     handler: async (tunnel: InboundTunnel) => {
       proxy.serve(
-        copyingDuplex(tunnel.accept()),
+        tunnel.accept(),
         { peerPrincipal: formatSpiffeId(tunnel.peerIdentity), sourceIp: tunnel.remoteAddress.address, destinationIp: tunnel.authority.host, destinationPort: tunnel.authority.port },
         { service: greeter, l7: waypointService, port: SERVICE_PORT, protocol: 'GRPC' },
       );

@@ -1,7 +1,8 @@
 // Component tests of createHttpProxy's HTTP/2 side with real sockets on 127.0.0.1 and no HBONE: h2c and gRPC clients
 // (node:http2, @grpc/grpc-js) reach the proxy over a TCP connection handed to `serve`, and `dial` connects to
-// in-process endpoints — gRPC servers for a GRPC port, HTTP/1.1 servers for an HTTP port. Both sides are wrapped in
-// copyingDuplex as the waypoint wraps its HBONE streams, so HTTP/2 runs over a plain Duplex rather than a socket.
+// in-process endpoints — gRPC servers for a GRPC port, HTTP/1.1 servers for an HTTP port. The proxy wraps what it
+// serves and dials over HTTP/2 in copyingDuplex, as it does with HBONE streams, so HTTP/2 runs over a plain Duplex
+// rather than a socket here too.
 
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
@@ -15,7 +16,6 @@ import { service as serviceOf, workload } from '@weft/testing';
 import { createTracing, RequestMetrics } from '../telemetry';
 import type { Endpoint } from '../upstream';
 import { L7Config } from '../xds/l7-config';
-import { copyingDuplex } from './copying-duplex';
 import { createHttpProxy, type HttpProxy } from './http-proxy';
 
 const NAMESPACE = 'default';
@@ -152,7 +152,7 @@ async function startProxy(options: {
     if (port === undefined) return Promise.reject(new Error(`connect ECONNREFUSED ${endpoint.ip}:${endpoint.port}`));
     return new Promise((resolve, reject) => {
       const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => resolve(copyingDuplex(socket)));
+      socket.once('connect', () => resolve(socket));
       socket.once('error', reject);
     });
   };
@@ -171,7 +171,7 @@ async function startProxy(options: {
   const front = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    proxy.serve(copyingDuplex(socket), { peerPrincipal: CLIENT_PRINCIPAL, sourceIp: '10.244.2.5', destinationIp: '10.96.0.40', destinationPort: PORT }, { service: svc, l7: waypointService, port: PORT, protocol: options.protocol });
+    proxy.serve(socket, { peerPrincipal: CLIENT_PRINCIPAL, sourceIp: '10.244.2.5', destinationIp: '10.96.0.40', destinationPort: PORT }, { service: svc, l7: waypointService, port: PORT, protocol: options.protocol });
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   const address = front.address();
