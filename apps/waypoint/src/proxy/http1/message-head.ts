@@ -123,21 +123,19 @@ export function parseRequestHead(buffer: Buffer, maxHeadBytes: number = MAX_HEAD
   if (method === 'CONNECT' || method === 'PRI') return invalid(501, `method ${method} is not supported`);
   if (httpVersion === 'other') return invalid(505, 'HTTP version not supported');
 
-  const headers = emptyHeaderMap();
-  const framing: FramingFields = { contentLength: -1 };
-  const error = parseFieldLines(buffer, lineEnd + 2, end - 2, headers, framing);
-  if (error !== undefined) return invalid(400, error);
+  const fields = fieldSection(buffer, lineEnd + 2, end - 2);
+  if (typeof fields === 'string') return invalid(400, fields);
+  const { headers, contentLength, transferEncoding } = fields;
 
   // §6.3: a transfer coding other than a final chunked cannot delimit a request, and a request with both
   // Transfer-Encoding and Content-Length is refused rather than guessed at (§6.1).
   let body: BodyFraming;
-  const transferEncoding = fieldValue(headers, 'transfer-encoding');
   if (transferEncoding !== undefined) {
-    if (framing.contentLength !== -1) return invalid(400, 'both transfer-encoding and content-length');
+    if (contentLength !== -1) return invalid(400, 'both transfer-encoding and content-length');
     if (lastListElement(transferEncoding) !== 'chunked') return invalid(400, 'transfer-encoding does not end with chunked');
     body = CHUNKED_BODY;
   } else {
-    body = framing.contentLength > 0 ? { kind: 'length', length: framing.contentLength } : NO_BODY;
+    body = contentLength > 0 ? { kind: 'length', length: contentLength } : NO_BODY;
   }
 
   const expect = fieldValue(headers, 'expect');
@@ -173,21 +171,19 @@ export function parseResponseHead(buffer: Buffer, requestMethod: string, maxHead
   if (httpVersion === 'other') return invalid(505, 'HTTP version not supported');
   const status = hundreds * 100 + tens * 10 + units;
 
-  const headers = emptyHeaderMap();
-  const framing: FramingFields = { contentLength: -1 };
-  const error = parseFieldLines(buffer, lineEnd + 2, end - 2, headers, framing);
-  if (error !== undefined) return invalid(400, error);
+  const fields = fieldSection(buffer, lineEnd + 2, end - 2);
+  if (typeof fields === 'string') return invalid(400, fields);
+  const { headers, contentLength, transferEncoding } = fields;
 
   // §6.3 items 1–7, with Transfer-Encoding overriding Content-Length (item 3).
   let body: BodyFraming;
-  const transferEncoding = fieldValue(headers, 'transfer-encoding');
   if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) {
     body = NO_BODY;
   } else if (transferEncoding !== undefined) {
     body = lastListElement(transferEncoding) === 'chunked' ? CHUNKED_BODY : CLOSE_DELIMITED_BODY;
-    if (framing.contentLength !== -1) delete headers['content-length'];
-  } else if (framing.contentLength !== -1) {
-    body = framing.contentLength > 0 ? { kind: 'length', length: framing.contentLength } : NO_BODY;
+    if (contentLength !== -1) delete headers['content-length'];
+  } else if (contentLength !== -1) {
+    body = contentLength > 0 ? { kind: 'length', length: contentLength } : NO_BODY;
   } else {
     body = CLOSE_DELIMITED_BODY;
   }
@@ -335,6 +331,15 @@ function readVersion(buffer: Buffer, start: number, end: number): '1.0' | '1.1' 
 }
 
 /** Parses the field lines in `buffer[start, end)` into `fields`; the reason on the first invalid line. */
+/** A head's field section, `buffer[start, end)`: its fields and what they say about framing, or what is wrong with it. */
+function fieldSection(buffer: Buffer, start: number, end: number): { headers: HeaderMap; contentLength: number; transferEncoding: string | undefined } | string {
+  const headers = emptyHeaderMap();
+  const framing: FramingFields = { contentLength: -1 };
+  const error = parseFieldLines(buffer, start, end, headers, framing);
+  if (error !== undefined) return error;
+  return { headers, contentLength: framing.contentLength, transferEncoding: fieldValue(headers, 'transfer-encoding') };
+}
+
 function parseFieldLines(buffer: Buffer, start: number, end: number, fields: HeaderMap, framing: FramingFields): string | undefined {
   for (let pos = start; pos < end; ) {
     const lf = buffer.indexOf(LF, pos);
