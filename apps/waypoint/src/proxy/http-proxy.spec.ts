@@ -166,6 +166,16 @@ function startBackend(workload: Workload): Promise<Backend> {
     behaviour: answerOk,
     seen: [],
   };
+  // A WebSocket endpoint as well: it accepts the upgrade (RFC 6455 §4.2.2) and echoes what it gets, prefixed.
+  backend.server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const key = String(req.headers['sec-websocket-key'] ?? '');
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nx-backend: ${workload.name}\r\n\r\n`);
+    const echo = (chunk: Buffer): void => void socket.write(Buffer.concat([Buffer.from('echo:'), chunk]));
+    if (head.length > 0) echo(head);
+    socket.on('data', echo);
+    socket.on('end', () => socket.end());
+  });
   return new Promise((resolve) => {
     backend.server.listen(0, '127.0.0.1', () => {
       const address = backend.server.address();
@@ -577,6 +587,69 @@ describe('createHttpProxy', () => {
     for (let i = 0; i < 50; i++) replies.push(await send(harness.port));
     expect(hits(V1)).toBe(5);
     expect(replies.every((r) => r.status === 200)).toBe(true);
+  });
+
+  describe('WebSocket upgrades', () => {
+    const UPGRADE_HEAD = `GET /chat HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+    /** A raw client connection to the proxy and everything it has received. */
+    async function rawClient(port: number): Promise<{ socket: net.Socket; until: (marker: string) => Promise<string>; closed: Promise<void> }> {
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      let received = '';
+      const waiters: (() => void)[] = [];
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        for (const wake of waiters.splice(0)) wake();
+      });
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      const until = async (marker: string): Promise<string> => {
+        const deadline = Date.now() + 5_000;
+        while (!received.includes(marker)) {
+          if (Date.now() > deadline) throw new Error(`never received ${JSON.stringify(marker)}; got ${JSON.stringify(received)}`);
+          await new Promise<void>((resolve) => {
+            waiters.push(resolve);
+            setTimeout(resolve, 50);
+          });
+        }
+        return received;
+      };
+      return { socket, until, closed };
+    }
+
+    it('passes a WebSocket upgrade to an endpoint; after its 101 bytes flow both ways, and the request is logged at close with 101', async () => {
+      const harness = await startProxy();
+      const client = await rawClient(harness.port);
+      // The first frame goes right behind the request head, before the 101: it must not be lost.
+      client.socket.write(`${UPGRADE_HEAD}early`);
+      const head = await client.until('echo:early');
+      expect(head).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      // RFC 6455's example key and answer: the endpoint's handshake reached the client untouched.
+      expect(head.toLowerCase()).toContain('\r\nsec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=\r\n');
+      expect(head.toLowerCase()).toContain('\r\nupgrade: websocket\r\n');
+      client.socket.write('ping');
+      await client.until('echo:ping');
+      client.socket.end();
+      await client.closed;
+      const line = await lastLog(harness, 1);
+      expect(line).toMatchObject({ method: 'GET', path: '/chat', response_code: 101, bytes_received: 'early'.length + 'ping'.length, bytes_sent: 'echo:early'.length + 'echo:ping'.length });
+      expect(line?.['upstream_host']).toMatch(/^10\.244\.1\.1[123]:9080$/);
+    });
+
+    it('refuses an upgrade to another protocol with 403 before any endpoint is asked, as Envoy without an upgrade config for it', async () => {
+      const harness = await startProxy();
+      const reply = await send(harness.port, { headers: { connection: 'Upgrade', upgrade: 'tls/1.3' } });
+      expect(reply.status).toBe(403);
+      expect(harness.dials).toEqual([]);
+    });
+
+    it('serves a request offering an h2c upgrade as HTTP/1.1, without the upgrade', async () => {
+      const harness = await startProxy();
+      const reply = await send(harness.port, { headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA' } });
+      expect(reply.status).toBe(200);
+      const seen = backends.flatMap((b) => b.seen);
+      expect(seen.map((r) => r.headers['upgrade'])).toEqual([undefined]);
+    });
   });
 
   describe('upstream failures', () => {

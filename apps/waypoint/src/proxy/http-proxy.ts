@@ -5,8 +5,10 @@
 // operations, then tries against the destination's endpoints — load balanced, outlier-filtered, within the
 // connection-pool limits — over HBONE with the waypoint's identity in the codec the port calls for, retried as the
 // route says, under the route and per-try timeouts. Bodies stream both ways (a request body is kept for replay while
-// it fits the retry buffer); gRPC trailers are passed on and a gRPC request's local answers are gRPC statuses. Every
-// request is measured, logged and traced.
+// it fits the retry buffer); gRPC trailers are passed on and a gRPC request's local answers are gRPC statuses. A
+// WebSocket upgrade goes through the same steps; once the endpoint answers 101 the client's connection and the
+// endpoint's tunnel are joined, as Envoy does with Istio's `upgrade_configs`. Every request is measured, logged and
+// traced.
 //
 // Decisions come from the pure modules (routing, upstream, security); this file does the I/O around them.
 
@@ -153,6 +155,8 @@ interface Downstream {
   readonly httpVersion: string;
   /** Whether a body follows the headers. */
   readonly hasBody: boolean;
+  /** HTTP/1.1 `Upgrade` (with `Connection: upgrade`), lower-case; `h2c` is ignored, as Envoy's HTTP/1.1 codec does. */
+  readonly upgrade: string | undefined;
 }
 
 /** What the proxy calls on a response, the same for the HTTP/1.1 connection's and `http2.Http2ServerResponse`. */
@@ -163,6 +167,8 @@ interface Responder {
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer): unknown;
   addTrailers(headers: HeaderMap): void;
+  /** HTTP/1.1 only: answers 101 and hands over the connection with the bytes received past the request head. */
+  switchProtocols?(headers: HeaderMap): { readonly stream: Duplex; readonly head: Buffer | undefined };
   destroy(): unknown;
   readonly writableFinished: boolean;
   once(event: 'drain' | 'close', listener: () => void): unknown;
@@ -197,13 +203,66 @@ function text(status: number, body: string, flags: ResponseFlag, extra: Record<s
 function downstreamOfHttp2(req: http2.Http2ServerRequest): Downstream {
   const headers: HeaderMap = {};
   for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !name.startsWith(':')) headers[name.toLowerCase()] = value;
-  return { codec: 'http2', method: req.method, path: req.url, authority: req.authority ?? String(req.headers.host ?? ''), headers, httpVersion: '2', hasBody: !req.stream.endAfterHeaders };
+  return { codec: 'http2', method: req.method, path: req.url, authority: req.authority ?? String(req.headers.host ?? ''), headers, httpVersion: '2', hasBody: !req.stream.endAfterHeaders, upgrade: undefined };
 }
 
 /** An HTTP/1.1 request as the proxy reads it; its headers are the proxy's own copy. */
 function downstreamOfHttp1(head: RequestHead): Downstream {
   const host = head.headers['host'];
-  return { codec: 'http1', method: head.method, path: head.target, authority: typeof host === 'string' ? host : '', headers: head.headers, httpVersion: head.httpVersion, hasBody: head.body.kind !== 'none' };
+  return {
+    codec: 'http1',
+    method: head.method,
+    path: head.target,
+    authority: typeof host === 'string' ? host : '',
+    headers: head.headers,
+    httpVersion: head.httpVersion,
+    hasBody: head.body.kind !== 'none',
+    upgrade: upgradeOf(head.headers),
+  };
+}
+
+/** The protocol an HTTP/1.1 request asks to switch to (RFC 9110 §7.8), lower-case; not h2c (served as HTTP/1.1). */
+function upgradeOf(headers: HeaderMap): string | undefined {
+  const upgrade = headers['upgrade'];
+  const connection = headers['connection'];
+  if (typeof upgrade !== 'string' || typeof connection !== 'string') return undefined;
+  if (!connection.toLowerCase().split(',').some((token) => token.trim() === 'upgrade')) return undefined;
+  const protocol = (upgrade.split(',')[0] ?? '').trim().toLowerCase();
+  return protocol === '' || protocol === 'h2c' ? undefined : protocol;
+}
+
+/** Protocols a request may switch to through the waypoint: Istio configures Envoy's `upgrade_configs` with WebSocket. */
+const UPGRADES: ReadonlySet<string> = new Set(['websocket']);
+
+/**
+ * Joins a client connection and an endpoint tunnel that switched protocols: bytes flow both ways as they come, with
+ * back-pressure; an end is passed on, and either side closing closes the other.
+ */
+function splice(client: { readonly stream: Duplex; readonly head: Buffer | undefined }, endpoint: { readonly stream: Duplex; readonly head: Buffer | undefined }, counted: { up(bytes: number): void; down(bytes: number): void }): void {
+  const pipe = (from: Duplex, to: Duplex, count: (bytes: number) => void): void => {
+    from.on('data', (chunk: Buffer) => {
+      count(chunk.length);
+      if (!to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+    });
+    from.once('end', () => to.end());
+    from.once('close', () => to.destroy());
+    from.on('error', () => undefined);
+  };
+  if (client.head !== undefined && client.head.length > 0) {
+    counted.up(client.head.length);
+    endpoint.stream.write(client.head);
+  }
+  if (endpoint.head !== undefined && endpoint.head.length > 0) {
+    counted.down(endpoint.head.length);
+    client.stream.write(endpoint.head);
+  }
+  pipe(client.stream, endpoint.stream, counted.up);
+  pipe(endpoint.stream, client.stream, counted.down);
+  client.stream.resume();
+  endpoint.stream.resume();
 }
 
 export function createHttpProxy(context: HttpProxyContext): HttpProxy {
@@ -296,7 +355,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   /** Tries the request against the destination until a response is final (or retries and time run out). */
   const forward = async (
-    request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined },
+    request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined; upgrade?: string | undefined },
     destination: { service: Service; l7: WaypointService | undefined; subset: string; port: number; codec: HttpCodec },
     rule: RouteRule | undefined,
     signal: AbortSignal | undefined,
@@ -329,7 +388,12 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         try {
           const headers = { ...request.headers, 'x-envoy-attempt-count': String(retries + 1) };
           const body = request.body === undefined ? undefined : (request.body.contents() ?? request.body.open());
-          response = await upstreams.exchange(endpoint, destination.codec, { method: request.method, path: request.path, authority: request.authority, headers, ...(body === undefined ? {} : { body }) }, attemptSignal);
+          response = await upstreams.exchange(
+            endpoint,
+            destination.codec,
+            { method: request.method, path: request.path, authority: request.authority, headers, ...(body === undefined ? {} : { body }), ...(request.upgrade === undefined ? {} : { upgrade: request.upgrade }) },
+            attemptSignal,
+          );
           const grpc = response.headers['grpc-status'];
           outcome = { kind: 'response', status: response.status, grpcStatus: typeof grpc === 'string' ? Number(grpc) : undefined };
         } catch (cause) {
@@ -379,6 +443,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   /** Everything between the request and its answer; the answer is written by `handle`. */
   const decide = async (request: Downstream, body: RequestBody | undefined, tunnel: TunnelInfo, target: ServiceTarget, facts: Facts): Promise<Answer> => {
     const headers = request.headers;
+    // Envoy refuses an upgrade it has no upgrade config for, before any filter runs.
+    if (request.upgrade !== undefined && !UPGRADES.has(request.upgrade)) return { status: 403, headers: {}, body: Buffer.alloc(0), flags: '-' };
     const view: RequestView = { method: request.method, path: request.path, authority: request.authority, scheme: 'http', headers, servicePort: target.port };
     const { authn, authz } = securityFor(target.service);
     const authnResult = await authn.authenticate({ headers, path: view.path });
@@ -427,7 +493,9 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     if (service === undefined) return text(503, 'no healthy upstream', 'UH');
     const port = chosen !== undefined && chosen.destination.port !== 0 ? chosen.destination.port : target.port;
     const destinationL7 = service === target.service ? target.l7 : context.l7.service(service.namespace, service.hostname);
-    const codec = upstreamCodec(service === target.service && port === target.port ? (target.protocol ?? 'HTTP') : protocolOf(destinationL7, service, port), request.codec);
+    // An upgrade goes upstream as HTTP/1.1 whatever the port says (Envoy would need extended CONNECT for HTTP/2).
+    const codec =
+      request.upgrade !== undefined ? 'http1' : upstreamCodec(service === target.service && port === target.port ? (target.protocol ?? 'HTTP') : protocolOf(destinationL7, service, port), request.codec);
 
     const rewritten = rewriteRequest(view, rule?.rewrite, selected?.match);
     const outgoing: HeaderMap = {};
@@ -449,8 +517,9 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
     const timeoutMs = rule?.timeoutMs ?? 0;
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const upstreamRequest = { method: view.method, path: rewritten.path, authority, headers: outgoing, body };
-    for (const mirror of rule?.mirrors ?? []) {
+    const upstreamRequest = { method: view.method, path: rewritten.path, authority, headers: outgoing, body, upgrade: request.upgrade };
+    // A connection switching protocols is not mirrored.
+    for (const mirror of request.upgrade === undefined ? (rule?.mirrors ?? []) : []) {
       const mirrorService = context.state.serviceByKey(`${mirror.destination.serviceNamespace}/${mirror.destination.host}`);
       if (mirrorService === undefined || random() * 100 >= mirror.percentage) continue;
       const mirrorPort = mirror.destination.port !== 0 ? mirror.destination.port : target.port;
@@ -470,7 +539,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   /** A mirrored copy, fire and forget: sent once the whole body is in (a body past the retry buffer is not mirrored). */
   const shadow = async (
-    request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined },
+    request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined; upgrade?: string | undefined },
     destination: { service: Service; l7: WaypointService | undefined; subset: string; port: number; codec: HttpCodec },
   ): Promise<void> => {
     try {
@@ -519,6 +588,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       answer = { ...answer, ...reply, body: Buffer.alloc(0) };
     }
     let responseBytes = 0;
+    /** Bytes the client sent over a connection that switched protocols. */
+    let switchedRequestBytes = 0;
     let grpcStatus: number | undefined;
     const readGrpcStatus = (headers: HeaderMap): void => {
       const value = headers['grpc-status'];
@@ -532,7 +603,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       // Fixed-shape objects (absent values as undefined): this runs for every request.
       const destinationPrincipal = principalOf(destination);
       const durationMs = now() - started;
-      const requestBytes = body?.bytes ?? 0;
+      const requestBytes = (body?.bytes ?? 0) + switchedRequestBytes;
       const record: RequestRecord = {
         source,
         sourcePrincipal: tunnel.peerPrincipal,
@@ -574,6 +645,26 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       span.end({ 'http.method': request.method, 'http.url': request.path, 'http.status_code': answer.status, 'response_flags': answer.flags }, answer.status >= 500);
     };
     responder.on('close', finish);
+    const switched = Buffer.isBuffer(answer.body) ? undefined : answer.body.switched;
+    if (switched !== undefined) {
+      // The endpoint accepted the upgrade: the client gets the 101 and the two connections are joined. The request
+      // is measured and logged when they close.
+      if (responder.switchProtocols === undefined || request.upgrade === undefined) {
+        switched.stream.destroy();
+        responder.destroy();
+        return;
+      }
+      const client = responder.switchProtocols({ ...answer.headers, connection: 'upgrade', upgrade: request.upgrade });
+      splice(client, switched, {
+        up: (bytes) => {
+          switchedRequestBytes += bytes;
+        },
+        down: (bytes) => {
+          responseBytes += bytes;
+        },
+      });
+      return;
+    }
     const headers = closing && codec === 'http1' ? { ...answer.headers, connection: 'close' } : answer.headers;
     const headersOnly = Buffer.isBuffer(answer.body) ? answer.body.length === 0 && grpc : answer.body.headersOnly;
     try {

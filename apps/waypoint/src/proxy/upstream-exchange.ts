@@ -8,7 +8,7 @@ import type { Duplex, Readable } from 'node:stream';
 
 import type { Endpoint } from '../upstream';
 import { copyingDuplex } from './copying-duplex';
-import { Http1Pools, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS } from './http1/client-pool';
+import { Http1Pools, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS, type SwitchedTunnel } from './http1/client-pool';
 import type { HttpCodec } from './protocol';
 
 export type HeaderMap = Record<string, string | string[]>;
@@ -22,6 +22,8 @@ export interface UpstreamRequest {
   readonly headers: HeaderMap;
   /** Absent: the request has no body. A Buffer is the whole body. */
   readonly body?: Readable | Buffer;
+  /** A protocol to switch to (WebSocket); HTTP/1.1 only. */
+  readonly upgrade?: string;
 }
 
 export interface UpstreamResponse {
@@ -31,6 +33,8 @@ export interface UpstreamResponse {
   readonly body: Readable | Buffer;
   /** HTTP/2: the response ended with its headers (gRPC's trailers-only form). */
   readonly headersOnly: boolean;
+  /** A 101 to an upgrade request: the tunnel, now carrying the other protocol. */
+  readonly switched?: SwitchedTunnel;
   /** The trailers, once `body` has ended (empty when there were none). */
   trailers(): HeaderMap;
 }

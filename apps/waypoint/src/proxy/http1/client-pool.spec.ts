@@ -234,6 +234,28 @@ describe('Http1Pool', () => {
     expect(raw.connections()).toBe(1);
   });
 
+  it('hands over the tunnel of an upgrade the endpoint accepted (101), with the bytes behind its head, and never pools it', async () => {
+    const heads: string[] = [];
+    const raw = await rawServer((socket, head) => {
+      heads.push(head);
+      if (head.startsWith('GET /ws ')) socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\nhello');
+      else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
+    const pool = newPool(raw.port);
+    const response = await send(pool, '/ws', { upgrade: 'websocket' });
+    expect(heads[0]).toMatch(/\r\nconnection: upgrade\r\nupgrade: websocket\r\n/);
+    expect({ status: response.status, head: response.switched?.head?.toString(), upgrade: response.headers['upgrade'] }).toEqual({ status: 101, head: 'hello', upgrade: 'websocket' });
+    // The next request does not get the switched tunnel.
+    expect(await text(await send(pool, '/after'))).toBe('ok');
+    expect(raw.connections()).toBe(2);
+    response.switched?.stream.destroy();
+  });
+
+  it('fails a 101 to a request that asked for no upgrade', async () => {
+    const raw = await rawServer((socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n'));
+    await expect(send(newPool(raw.port), '/')).rejects.toThrow('the endpoint switched protocols');
+  });
+
   it('reads a close-delimited response to its end and does not reuse its tunnel', async () => {
     const raw = await rawServer((socket) => socket.end('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end'));
     const pool = newPool(raw.port);

@@ -32,6 +32,15 @@ export interface Http1Request {
   readonly headers: HeaderMap;
   /** Absent: no body. A Buffer is the whole body. */
   readonly body?: Readable | Buffer;
+  /** A protocol to switch to (`Upgrade`, with `Connection: upgrade`): WebSocket. */
+  readonly upgrade?: string;
+}
+
+/** The tunnel of an exchange the endpoint switched to another protocol (101): no longer HTTP's, nor the pool's. */
+export interface SwitchedTunnel {
+  readonly stream: Duplex;
+  /** Bytes the endpoint sent after its 101 head. */
+  readonly head: Buffer | undefined;
 }
 
 export interface Http1Response {
@@ -41,11 +50,15 @@ export interface Http1Response {
   readonly body: Readable | Buffer;
   /** HTTP/1.1 has no trailers-only response. */
   readonly headersOnly: false;
+  /** Set on a 101 to an upgrade request. */
+  readonly switched?: SwitchedTunnel;
   /** The trailers of a chunked body, once `body` has ended (empty when there were none). */
   trailers(): HeaderMap;
 }
 
 type Dial = (signal: AbortSignal) => Promise<Duplex>;
+
+const ignore = (): void => undefined;
 
 const EMPTY = Buffer.alloc(0);
 const NO_TRAILERS: HeaderMap = Object.freeze({}) as HeaderMap;
@@ -53,6 +66,7 @@ const NO_TRAILERS: HeaderMap = Object.freeze({}) as HeaderMap;
 /** One request/response in progress on a tunnel. */
 interface Exchange {
   readonly method: string;
+  readonly upgrade: boolean;
   readonly resolve: (response: Http1Response) => void;
   readonly reject: (error: Error) => void;
   readonly detach: () => void;
@@ -83,11 +97,13 @@ class Tunnel {
       if (this.current === undefined) this.destroy();
     }, UPSTREAM_IDLE_TIMEOUT_MS);
     this.idleTimer.unref();
-    stream.on('data', (chunk: Buffer) => this.receive(chunk));
-    stream.on('end', () => this.onEnd());
-    stream.on('error', () => undefined);
-    stream.once('close', () => this.onClose());
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('error', ignore);
+    stream.once('close', this.onClose);
   }
+
+  private readonly onData = (chunk: Buffer): void => this.receive(chunk);
 
   get busy(): boolean {
     return this.current !== undefined;
@@ -104,6 +120,10 @@ class Tunnel {
       const chunked = body !== undefined && !Buffer.isBuffer(body) && headers['content-length'] === undefined;
       if (Buffer.isBuffer(body) && headers['content-length'] === undefined) headers['content-length'] = String(body.length);
       if (chunked) headers['transfer-encoding'] = 'chunked';
+      if (request.upgrade !== undefined) {
+        headers['connection'] = 'upgrade';
+        headers['upgrade'] = request.upgrade;
+      }
       let head: string;
       try {
         head = serializeRequestHead(request.method, request.path, headers);
@@ -119,6 +139,7 @@ class Tunnel {
       };
       const exchange: Exchange = {
         method: request.method,
+        upgrade: request.upgrade !== undefined,
         resolve,
         reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
@@ -193,6 +214,10 @@ class Tunnel {
         }
         this.pending = parsed.length < pending.length ? pending.subarray(parsed.length) : undefined;
         const head = parsed.head;
+        if (head.status === 101 && exchange.upgrade) {
+          this.switchProtocols(exchange, head.headers);
+          return;
+        }
         if (head.status >= 100 && head.status < 200) {
           if (head.status === 101) {
             this.fail(new Error('the endpoint switched protocols'));
@@ -248,6 +273,22 @@ class Tunnel {
     }
   }
 
+  /** The endpoint switched protocols: the tunnel leaves HTTP and the pool, with what came after the 101 head. */
+  private switchProtocols(exchange: Exchange, headers: HeaderMap): void {
+    exchange.detach();
+    this.current = undefined;
+    this.gone = true;
+    clearTimeout(this.idleTimer);
+    this.stream.off('data', this.onData);
+    this.stream.off('end', this.onEnd);
+    this.stream.off('close', this.onClose);
+    this.stream.pause();
+    this.onGone(this);
+    const received = this.pending;
+    this.pending = undefined;
+    exchange.resolve({ status: 101, headers, body: EMPTY, headersOnly: false, switched: { stream: this.stream, head: received }, trailers: () => NO_TRAILERS });
+  }
+
   /** The response has ended. */
   private complete(exchange: Exchange): void {
     exchange.responseDone = true;
@@ -279,7 +320,7 @@ class Tunnel {
     else if (!exchange.responseDone) exchange.body?.destroy(error);
   }
 
-  private onEnd(): void {
+  private readonly onEnd = (): void => {
     const exchange = this.current;
     if (exchange?.reader?.untilClose === true) {
       // A body delimited by the connection's end is complete.
@@ -289,14 +330,14 @@ class Tunnel {
     }
     this.fail(new Error('the endpoint closed the connection before the response was complete'));
     this.stream.destroy();
-  }
+  };
 
-  private onClose(): void {
+  private readonly onClose = (): void => {
     this.gone = true;
     clearTimeout(this.idleTimer);
     this.fail(new Error('the connection to the endpoint was reset before the response was complete'));
     this.onGone(this);
-  }
+  };
 }
 
 /** The tunnels to one endpoint. */

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 
 import { serveHttp1, type Http1Exchange, type Http1Response } from './server-connection';
 
@@ -356,6 +356,29 @@ describe('serveHttp1', () => {
     raw.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(await raw.closed).toBe('');
     expect(thrown).toBeInstanceOf(TypeError);
+  });
+
+  it('switchProtocols writes the 101 and hands over the stream with the bytes received past the head; the response closes with the stream', async () => {
+    const switched = new Promise<{ stream: Duplex; head: Buffer | undefined; response: Http1Response }>((resolve) => {
+      handler = ({ response }) => {
+        const { stream, head } = response.switchProtocols({ upgrade: 'websocket', connection: 'upgrade' });
+        resolve({ stream, head, response });
+      };
+    });
+    const raw = await connectRaw();
+    raw.socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nfirst');
+    const { stream, head, response } = await switched;
+    expect(head?.toString()).toBe('first');
+    expect(response.writableFinished).toBe(true);
+    // Bytes now belong to whoever took the stream: no HTTP parsing, no 400 for what is not a request.
+    stream.on('data', (chunk: Buffer) => stream.write(Buffer.concat([Buffer.from('got:'), chunk])));
+    stream.resume();
+    raw.socket.write('not http');
+    const text = await raw.until((received) => received.endsWith('got:not http'));
+    expect(text).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\ndate: [^\r]+\r\n\r\ngot:not http$/);
+    const closed = once(response, 'close');
+    raw.socket.destroy();
+    await closed;
   });
 
   it('after a refused head the response can still be answered with another', async () => {

@@ -71,9 +71,28 @@ export class Http1Response extends EventEmitter {
     private readonly stream: Duplex,
     private readonly request: RequestHead,
     private readonly onWritten: (response: Http1Response) => void,
+    /** Detaches the connection from HTTP: the bytes received after the request head. */
+    private readonly onSwitch: () => Buffer | undefined,
   ) {
     super();
     this.keepAlive = request.keepAlive;
+  }
+
+  /**
+   * Answers `101 Switching Protocols` (a WebSocket upgrade) and hands the connection over: the caller gets the raw
+   * stream and the bytes the client sent after its request head. The response counts as written; its 'close' comes
+   * when the stream closes.
+   */
+  switchProtocols(headers: HeaderMap): { readonly stream: Duplex; readonly head: Buffer | undefined } {
+    if (this.started) throw new Error('response head already written');
+    const head = Buffer.from(serializeResponseHead(101, headers['date'] === undefined ? { ...headers, date: httpDate() } : headers), 'latin1');
+    this.started = true;
+    this.ended = true;
+    this.writableFinished = true;
+    const received = this.onSwitch();
+    this.stream.write(head);
+    this.stream.once('close', () => this.gone());
+    return { stream: this.stream, head: received };
   }
 
   writeHead(status: number, headers: HeaderMap): this {
@@ -186,6 +205,9 @@ class ServerConnection {
   private discardBody = false;
   private response: Http1Response | undefined;
   private readonly idle: NodeJS.Timeout;
+  /** The connection switched protocols: it is no longer HTTP's. */
+  private detached = false;
+  private readonly onData = (chunk: Buffer): void => this.receive(chunk);
 
   constructor(
     private readonly stream: Duplex,
@@ -193,7 +215,7 @@ class ServerConnection {
   ) {
     this.idle = setTimeout(() => this.onIdle(), options.idleTimeoutMs);
     this.idle.unref();
-    stream.on('data', (chunk: Buffer) => this.receive(chunk));
+    stream.on('data', this.onData);
     stream.on('end', () => this.onEnd());
     stream.on('error', () => undefined);
     stream.once('close', () => this.onClose());
@@ -254,7 +276,12 @@ class ServerConnection {
   }
 
   private start(head: RequestHead): void {
-    const response = new Http1Response(this.stream, head, () => this.written(response));
+    const response = new Http1Response(
+      this.stream,
+      head,
+      () => this.written(response),
+      () => this.detach(),
+    );
     this.response = response;
     this.discardBody = false;
     let body: Buffer | BodyStream | undefined;
@@ -322,8 +349,22 @@ class ServerConnection {
     this.idle.refresh();
   }
 
+  /** Stops reading HTTP off the connection (it switched protocols): what was received past the request head. */
+  private detach(): Buffer | undefined {
+    this.detached = true;
+    this.state = 'closed';
+    this.response = undefined;
+    clearTimeout(this.idle);
+    this.stream.off('data', this.onData);
+    this.stream.pause();
+    const received = this.pending;
+    this.pending = undefined;
+    return received;
+  }
+
   /** The client ended its side: a pending request's body is cut short; otherwise the connection ends after the current response. */
   private onEnd(): void {
+    if (this.detached) return;
     if (this.state === 'body' && !this.discardBody) this.body?.destroy(new Error('the client closed the connection in the request body'));
     if (this.response === undefined) {
       this.state = 'closed';
@@ -336,6 +377,7 @@ class ServerConnection {
   private onClose(): void {
     this.state = 'closed';
     clearTimeout(this.idle);
+    if (this.detached) return;
     if (this.body !== undefined && !this.body.destroyed && !this.body.readableEnded) this.body.destroy(new Error('connection closed'));
     this.response?.gone();
     this.response = undefined;
