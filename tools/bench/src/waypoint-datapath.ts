@@ -47,10 +47,11 @@ const USAGE = `Usage: node dist/waypoint-datapath.js [options]
 /** The waypoint design target, printed next to the figure (see README.md). */
 const TARGETS = { waypointCoresPer1000Rps: 0.25 } as const;
 
-// Loopback addresses (127.0.10.x, as in the ztunnel bench; not 127.0.0.2/3, which the component tests use). Two client
+// Loopback addresses (127.0.10.x, as in the ztunnel bench; not 127.0.0.2/3, which the component tests use). Three client
 // pods on node A because a loopback pod's 15001 stands for one destination: one for each Service.
 const CLIENT_ZTUNNEL_POD: LoopbackPod = { uid: 'bench-client', name: 'client', serviceAccount: 'client', address: '127.0.10.2', node: 'node-a' };
 const CLIENT_WAYPOINT_POD: LoopbackPod = { uid: 'bench-client-wp', name: 'client-wp', serviceAccount: 'client', address: '127.0.10.5', node: 'node-a' };
+const CLIENT_WAYPOINT_TCP_POD: LoopbackPod = { uid: 'bench-client-wp-tcp', name: 'client-wp-tcp', serviceAccount: 'client', address: '127.0.10.6', node: 'node-a' };
 const SERVER_POD: LoopbackPod = { uid: 'bench-server', name: 'server', serviceAccount: 'server', address: '127.0.10.3', node: 'node-b' };
 const WAYPOINT_POD = { uid: 'bench-waypoint', name: 'waypoint-0', serviceAccount: 'waypoint', address: '127.0.10.4', node: 'node-b' } as const;
 const GATEWAY_NAME = 'waypoint';
@@ -59,6 +60,11 @@ const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 const ZTUNNEL_SERVICE = { name: 'server-ztunnel', vip: '10.96.10.80' } as const;
 /** The same backend, bound to the waypoint with `istio.io/use-waypoint`. */
 const WAYPOINT_SERVICE = { name: 'server-waypoint', vip: '10.96.10.81' } as const;
+/**
+ * The same backend bound to the waypoint on a port named `tcp`: the waypoint passes the connection through without
+ * HTTP, so this path costs the waypoint its two HBONE legs and nothing else.
+ */
+const WAYPOINT_TCP_SERVICE = { name: 'server-waypoint-tcp', vip: '10.96.10.82' } as const;
 const WAYPOINT_SERVICE_VIP = '10.96.10.15';
 const SERVICE_PORT = 80;
 const APP_PORT = 8080;
@@ -128,12 +134,12 @@ function podObject(pod: LoopbackPod, labels: Record<string, string>, annotations
 
 const captured = { 'ambient.istio.io/redirection': 'enabled' };
 
-function appService(service: { readonly name: string; readonly vip: string }, labels: Record<string, string>): object {
+function appService(service: { readonly name: string; readonly vip: string }, labels: Record<string, string>, portName = 'http'): object {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: service.name, namespace: 'default', labels },
-    spec: { clusterIP: service.vip, clusterIPs: [service.vip], selector: { app: 'server' }, ports: [{ name: 'http', port: SERVICE_PORT, targetPort: APP_PORT }] },
+    spec: { clusterIP: service.vip, clusterIPs: [service.vip], selector: { app: 'server' }, ports: [{ name: portName, port: SERVICE_PORT, targetPort: APP_PORT }] },
   };
 }
 
@@ -146,6 +152,7 @@ const MANIFESTS: readonly object[] = [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'istio.io/dataplane-mode': 'ambient' } } },
   podObject(CLIENT_ZTUNNEL_POD, { app: 'client' }, captured),
   podObject(CLIENT_WAYPOINT_POD, { app: 'client' }, captured),
+  podObject(CLIENT_WAYPOINT_TCP_POD, { app: 'client' }, captured),
   podObject(SERVER_POD, { app: 'server' }, captured),
   {
     apiVersion: 'gateway.networking.k8s.io/v1',
@@ -192,6 +199,7 @@ const MANIFESTS: readonly object[] = [
   },
   appService(ZTUNNEL_SERVICE, {}),
   appService(WAYPOINT_SERVICE, { 'istio.io/use-waypoint': GATEWAY_NAME }),
+  appService(WAYPOINT_TCP_SERVICE, { 'istio.io/use-waypoint': GATEWAY_NAME }, 'tcp'),
 ];
 
 interface WaypointChild extends Child {
@@ -200,9 +208,9 @@ interface WaypointChild extends Child {
 
 // ---- the measurements ----
 
-type PathName = 'direct' | 'ztunnel' | 'waypoint';
-const PATHS: readonly PathName[] = ['direct', 'ztunnel', 'waypoint'];
-const PATH_LABELS: Readonly<Record<PathName, string>> = { direct: 'direct', ztunnel: 'ztunnel only', waypoint: 'through waypoint' };
+type PathName = 'direct' | 'ztunnel' | 'waypoint' | 'waypointTcp';
+const PATHS: readonly PathName[] = ['direct', 'ztunnel', 'waypoint', 'waypointTcp'];
+const PATH_LABELS: Readonly<Record<PathName, string>> = { direct: 'direct', ztunnel: 'ztunnel only', waypoint: 'through waypoint', waypointTcp: 'waypoint, TCP port' };
 
 interface PathFigures {
   readonly fixed: RateResult;
@@ -260,7 +268,11 @@ async function run(options: Options): Promise<void> {
     dir,
     xdsTls,
     node: 'node-a',
-    pods: [loopbackPodEntry(CLIENT_ZTUNNEL_POD, vipTarget(ZTUNNEL_SERVICE.vip)), loopbackPodEntry(CLIENT_WAYPOINT_POD, vipTarget(WAYPOINT_SERVICE.vip))].join(';'),
+    pods: [
+      loopbackPodEntry(CLIENT_ZTUNNEL_POD, vipTarget(ZTUNNEL_SERVICE.vip)),
+      loopbackPodEntry(CLIENT_WAYPOINT_POD, vipTarget(WAYPOINT_SERVICE.vip)),
+      loopbackPodEntry(CLIENT_WAYPOINT_TCP_POD, vipTarget(WAYPOINT_TCP_SERVICE.vip)),
+    ].join(';'),
     ports: childPorts.slice(0, 3),
     logLevel: options.logLevel,
   });
@@ -303,12 +315,13 @@ async function run(options: Options): Promise<void> {
     direct: { target: { host: SERVER_POD.address, port: APP_PORT }, host: hostname(ZTUNNEL_SERVICE.name) },
     ztunnel: { target: { host: CLIENT_ZTUNNEL_POD.address, port: 15001 }, host: hostname(ZTUNNEL_SERVICE.name) },
     waypoint: { target: { host: CLIENT_WAYPOINT_POD.address, port: 15001 }, host: hostname(WAYPOINT_SERVICE.name) },
+    waypointTcp: { target: { host: CLIENT_WAYPOINT_TCP_POD.address, port: 15001 }, host: hostname(WAYPOINT_TCP_SERVICE.name) },
   };
   // A first request on each path; the waypoint path needs ztunnel A to know the binding and the waypoint its service.
   for (const name of PATHS) {
     const { target, host } = targets[name];
     let lastError = '';
-    await waitFor(`a first request ${PATH_LABELS[name]}`, name === 'waypoint' ? waypoint : a, 30_000, async () => {
+    await waitFor(`a first request ${PATH_LABELS[name]}`, name === 'waypoint' || name === 'waypointTcp' ? waypoint : a, 30_000, async () => {
       const connection = await HttpConnection.open(target, host);
       try {
         await connection.request();
@@ -324,7 +337,7 @@ async function run(options: Options): Promise<void> {
       throw new Error(`${String(cause)}\nlast request error: ${lastError}`);
     });
   }
-  progress(`ztunnels (A pid ${a.pid}, B pid ${b.pid}), waypoint (pid ${waypoint.pid}) and app server (pid ${server.pid}) ready; all three paths work`);
+  progress(`ztunnels (A pid ${a.pid}, B pid ${b.pid}), waypoint (pid ${waypoint.pid}) and app server (pid ${server.pid}) ready; all four paths work`);
   const pids = { a: a.pid, b: b.pid, waypoint: waypoint.pid, server: server.pid, bench: 'self' as const };
   const alive = (): void => {
     for (const child of [a, b, waypoint, server]) {
@@ -343,7 +356,7 @@ async function run(options: Options): Promise<void> {
   };
 
   // 5. Persistent connections per path, a closed-loop warm-up of each, then the fixed-rate runs and the maximum-rate
-  //    runs, each over the three paths in turn.
+  //    runs, each over the four paths in turn.
   const connections = {} as Record<PathName, HttpConnection[]>;
   for (const name of PATHS) connections[name] = await openHttp(targets[name].target, options.rrConnections, targets[name].host);
   onCleanup('close request/response connections', () => {
@@ -419,14 +432,19 @@ function printReport(input: ReportInput): void {
   const waypointPer1000 = (wp.fixedCores['waypoint'] ?? NaN) * (1000 / wp.fixed.achieved);
   /** The same at the closed-loop maximum: less sensitive to other load on the host than the fixed-rate figure. */
   const waypointPer1000AtMax = (wp.maxCores['waypoint'] ?? NaN) * (1000 / wp.max.rps);
+  /** The waypoint's cost without HTTP (a TCP port: its two HBONE legs), at the fixed rate. */
+  const tcp = figures.waypointTcp;
+  const tcpPer1000 = (tcp.fixedCores['waypoint'] ?? NaN) * (1000 / tcp.fixed.achieved);
+  const tcpPer1000AtMax = (tcp.maxCores['waypoint'] ?? NaN) * (1000 / tcp.max.rps);
   const coreColumns = (c: Record<string, number>): string[] => [cores(c['a']), cores(c['waypoint']), cores(c['b']), cores(c['server']), cores(c['bench'])];
   const out: string[] = [];
   out.push(
     '',
-    'waypoint datapath benchmark: HTTP/1.1 keep-alive request/response over three paths, in the same run:',
-    '  direct            client -> app',
-    '  ztunnel only      client -> ztunnel A :15001 -> HBONE -> ztunnel B :15008 -> app',
-    '  through waypoint  client -> ztunnel A :15001 -> HBONE -> waypoint :15008 -> HBONE -> ztunnel B :15008 -> app',
+    'waypoint datapath benchmark: HTTP/1.1 keep-alive request/response over four paths, in the same run:',
+    '  direct              client -> app',
+    '  ztunnel only        client -> ztunnel A :15001 -> HBONE -> ztunnel B :15008 -> app',
+    '  through waypoint    client -> ztunnel A :15001 -> HBONE -> waypoint :15008 -> HBONE -> ztunnel B :15008 -> app',
+    '  waypoint, TCP port  the same hops to a port named tcp: the waypoint passes bytes through without HTTP',
     'Controlplane, both ztunnels (loopback mode), the waypoint and the app are child processes; the bench process is the',
     `client. Host: ${cpus().length} CPUs, node ${process.version}, ztunnel/waypoint LOG_LEVEL=${options.logLevel}.`,
     '',
@@ -444,12 +462,12 @@ function printReport(input: ReportInput): void {
     '',
     'Against direct (same run)',
     table(
-      ['measure', 'ztunnel only', 'through waypoint'],
+      ['measure', 'ztunnel only', 'through waypoint', 'waypoint, TCP port'],
       [
-        ['max request rate / direct', times(ratio(figures.ztunnel.max.rps, direct.max.rps)), times(ratio(wp.max.rps, direct.max.rps))],
-        [`p50 latency at ${options.rate} rps / direct`, times(ratio(figures.ztunnel.fixed.p50Ms, direct.fixed.p50Ms)), times(ratio(wp.fixed.p50Ms, direct.fixed.p50Ms))],
-        [`p99 latency at ${options.rate} rps / direct`, times(ratio(figures.ztunnel.fixed.p99Ms, direct.fixed.p99Ms)), times(ratio(wp.fixed.p99Ms, direct.fixed.p99Ms))],
-        [`p50 latency added at ${options.rate} rps, ms`, ms(figures.ztunnel.fixed.p50Ms - direct.fixed.p50Ms), ms(wp.fixed.p50Ms - direct.fixed.p50Ms)],
+        ['max request rate / direct', times(ratio(figures.ztunnel.max.rps, direct.max.rps)), times(ratio(wp.max.rps, direct.max.rps)), times(ratio(tcp.max.rps, direct.max.rps))],
+        [`p50 latency at ${options.rate} rps / direct`, times(ratio(figures.ztunnel.fixed.p50Ms, direct.fixed.p50Ms)), times(ratio(wp.fixed.p50Ms, direct.fixed.p50Ms)), times(ratio(tcp.fixed.p50Ms, direct.fixed.p50Ms))],
+        [`p99 latency at ${options.rate} rps / direct`, times(ratio(figures.ztunnel.fixed.p99Ms, direct.fixed.p99Ms)), times(ratio(wp.fixed.p99Ms, direct.fixed.p99Ms)), times(ratio(tcp.fixed.p99Ms, direct.fixed.p99Ms))],
+        [`p50 latency added at ${options.rate} rps, ms`, ms(figures.ztunnel.fixed.p50Ms - direct.fixed.p50Ms), ms(wp.fixed.p50Ms - direct.fixed.p50Ms), ms(tcp.fixed.p50Ms - direct.fixed.p50Ms)],
       ],
     ),
     '',
@@ -460,6 +478,8 @@ function printReport(input: ReportInput): void {
         [`waypoint cores at ${options.rate} rps offered (${round1(wp.fixed.achieved)} achieved)`, cores(wp.fixedCores['waypoint']), '-'],
         ['waypoint cores per 1000 rps', cores(waypointPer1000), `<= ${TARGETS.waypointCoresPer1000Rps}`],
         [`waypoint cores per 1000 rps at max rate (${round1(wp.max.rps)} rps)`, cores(waypointPer1000AtMax), '-'],
+        ['of which the HBONE legs: waypoint cores per 1000 rps on the TCP port', cores(tcpPer1000), '-'],
+        [`the same at max rate (${round1(tcp.max.rps)} rps)`, cores(tcpPer1000AtMax), '-'],
       ],
     ),
     '',
@@ -486,14 +506,15 @@ function printReport(input: ReportInput): void {
     host: { cpus: cpus().length, node: process.version },
     options: { rate: options.rate, rateS: options.rateSeconds, rrConnections: options.rrConnections, maxS: options.maxSeconds, logLevel: options.logLevel },
     requestResponse: {
-      fixed: { offeredRps: options.rate, direct: rateJson(direct), ztunnel: rateJson(figures.ztunnel), waypoint: rateJson(wp) },
+      fixed: { offeredRps: options.rate, direct: rateJson(direct), ztunnel: rateJson(figures.ztunnel), waypoint: rateJson(wp), waypointTcp: rateJson(tcp) },
       max: {
         directRps: round1(direct.max.rps),
         ztunnelRps: round1(figures.ztunnel.max.rps),
         waypointRps: round1(wp.max.rps),
+        waypointTcpRps: round1(tcp.max.rps),
         ztunnelVsDirect: r3(ratio(figures.ztunnel.max.rps, direct.max.rps)),
         waypointVsDirect: r3(ratio(wp.max.rps, direct.max.rps)),
-        non200: { direct: direct.maxFailed.count, ztunnel: figures.ztunnel.maxFailed.count, waypoint: wp.maxFailed.count },
+        non200: { direct: direct.maxFailed.count, ztunnel: figures.ztunnel.maxFailed.count, waypoint: wp.maxFailed.count, waypointTcp: tcp.maxFailed.count },
       },
       latencyVsDirect: {
         ztunnelP50: r3(ratio(figures.ztunnel.fixed.p50Ms, direct.fixed.p50Ms)),
@@ -507,6 +528,7 @@ function printReport(input: ReportInput): void {
       cores: r3(wp.fixedCores['waypoint']),
       per1000Rps: r3(waypointPer1000),
       atMax: { rps: round1(wp.max.rps), cores: r3(wp.maxCores['waypoint']), per1000Rps: r3(waypointPer1000AtMax) },
+      tcpPort: { per1000Rps: r3(tcpPer1000), atMax: { rps: round1(tcp.max.rps), per1000Rps: r3(tcpPer1000AtMax) } },
     },
     memoryMb: { waypoint: mb(memory.waypoint.rssKb), waypointPeak: mb(memory.waypoint.hwmKb), peakA: mb(memory.a.hwmKb), peakB: mb(memory.b.hwmKb) },
     targets: TARGETS,
