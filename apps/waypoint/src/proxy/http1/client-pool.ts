@@ -105,8 +105,12 @@ class Tunnel {
 
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
 
-  get busy(): boolean {
-    return this.current !== undefined;
+  /**
+   * Whether a request can be sent on it now: free, and neither closed nor ending (an endpoint that closed an idle
+   * tunnel may not have been heard of yet, its 'close' still to come).
+   */
+  get usable(): boolean {
+    return this.current === undefined && !this.gone && !this.stream.destroyed && !this.stream.readableEnded && !this.stream.writableEnded;
   }
 
   destroy(): void {
@@ -352,7 +356,7 @@ export class Http1Pool {
   async exchange(request: Http1Request, signal: AbortSignal | undefined): Promise<Http1Response> {
     signal?.throwIfAborted();
     let tunnel: Tunnel | undefined;
-    while ((tunnel = this.idle.pop()) !== undefined && (tunnel.gone || tunnel.busy));
+    while ((tunnel = this.idle.pop()) !== undefined && !tunnel.usable);
     if (tunnel === undefined) {
       tunnel = await this.open(signal);
       if (signal?.aborted === true) {
