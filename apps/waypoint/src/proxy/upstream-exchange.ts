@@ -4,40 +4,15 @@
 // stream, and the trailers (gRPC's `grpc-status`) once the body has ended.
 
 import * as http2 from 'node:http2';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
 import type { Endpoint } from '../upstream';
 import { copyingDuplex } from './copying-duplex';
-import { Http1Pools, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS, type SwitchedTunnel } from './http1/client-pool';
+import { Http1Pools, UpstreamConnectError, UPSTREAM_CONNECT_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS } from './http1/client-pool';
 import type { HttpCodec } from './protocol';
+import type { HeaderMap, UpstreamRequest, UpstreamResponse } from './upstream-message';
 
-export type HeaderMap = Record<string, string | string[]>;
-
-export interface UpstreamRequest {
-  readonly method: string;
-  readonly path: string;
-  /** Sent as `Host` (HTTP/1.1) or `:authority` (HTTP/2). */
-  readonly authority: string;
-  /** Lower-case names; no pseudo-headers, no connection-specific headers, no `host`. */
-  readonly headers: HeaderMap;
-  /** Absent: the request has no body. A Buffer is the whole body. */
-  readonly body?: Readable | Buffer;
-  /** A protocol to switch to (WebSocket); HTTP/1.1 only. */
-  readonly upgrade?: string;
-}
-
-export interface UpstreamResponse {
-  readonly status: number;
-  readonly headers: HeaderMap;
-  /** A Buffer is the whole body, received with the head. */
-  readonly body: Readable | Buffer;
-  /** HTTP/2: the response ended with its headers (gRPC's trailers-only form). */
-  readonly headersOnly: boolean;
-  /** A 101 to an upgrade request: the tunnel, now carrying the other protocol. */
-  readonly switched?: SwitchedTunnel;
-  /** The trailers, once `body` has ended (empty when there were none). */
-  trailers(): HeaderMap;
-}
+export type { HeaderMap, UpstreamRequest, UpstreamResponse };
 
 /** An established HTTP/2 stream was refused by the endpoint before it processed it (REFUSED_STREAM). */
 export class UpstreamRefusedStreamError extends Error {

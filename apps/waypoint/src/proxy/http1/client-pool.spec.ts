@@ -6,7 +6,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 
-import { Http1Pool, Http1Pools, UpstreamConnectError, type Http1Request, type Http1Response } from './client-pool';
+import type { UpstreamRequest, UpstreamResponse } from '../upstream-message';
+import { Http1Pool, Http1Pools, UpstreamConnectError } from './client-pool';
 
 let server: http.Server;
 let port: number;
@@ -52,7 +53,7 @@ function newPool(to = port): Http1Pool {
   return pool;
 }
 
-function send(pool: Http1Pool, path: string, request: Partial<Http1Request> = {}, signal?: AbortSignal): Promise<Http1Response> {
+function send(pool: Http1Pool, path: string, request: Partial<UpstreamRequest> = {}, signal?: AbortSignal): Promise<UpstreamResponse> {
   return pool.exchange({ method: 'GET', path, authority: 'svc.test:8080', headers: {}, ...request }, signal);
 }
 
@@ -69,7 +70,7 @@ async function readAll(body: Readable | Buffer): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const text = async (response: Http1Response): Promise<string> => (await readAll(response.body)).toString();
+const text = async (response: UpstreamResponse): Promise<string> => (await readAll(response.body)).toString();
 
 /** A raw server answering each request head (requests without a body) with `respond`; its connections are counted. */
 async function rawServer(respond: (socket: net.Socket, head: string) => void): Promise<{ port: number; connections: () => number }> {

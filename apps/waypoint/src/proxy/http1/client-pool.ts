@@ -9,7 +9,8 @@ import type { Duplex, Readable } from 'node:stream';
 
 import { BodyReader } from './body-reader';
 import { BodyStream } from './body-stream';
-import { chunkHeader, LAST_CHUNK, parseResponseHead, serializeRequestHead, type HeaderMap } from './message-head';
+import type { HeaderMap, UpstreamRequest, UpstreamResponse } from '../upstream-message';
+import { chunkHeader, LAST_CHUNK, parseResponseHead, serializeRequestHead } from './message-head';
 
 /** How long an idle upstream tunnel is kept for reuse. */
 export const UPSTREAM_IDLE_TIMEOUT_MS = 60_000;
@@ -23,39 +24,6 @@ export class UpstreamConnectError extends Error {
   readonly code = 'ERR_UPSTREAM_CONNECT';
 }
 
-export interface Http1Request {
-  readonly method: string;
-  readonly path: string;
-  /** Sent as `Host`. */
-  readonly authority: string;
-  /** Lower-case names; no connection-specific headers, no `host`. */
-  readonly headers: HeaderMap;
-  /** Absent: no body. A Buffer is the whole body. */
-  readonly body?: Readable | Buffer;
-  /** A protocol to switch to (`Upgrade`, with `Connection: upgrade`): WebSocket. */
-  readonly upgrade?: string;
-}
-
-/** The tunnel of an exchange the endpoint switched to another protocol (101): no longer HTTP's, nor the pool's. */
-export interface SwitchedTunnel {
-  readonly stream: Duplex;
-  /** Bytes the endpoint sent after its 101 head. */
-  readonly head: Buffer | undefined;
-}
-
-export interface Http1Response {
-  readonly status: number;
-  readonly headers: HeaderMap;
-  /** A Buffer is the whole body, received with the head. */
-  readonly body: Readable | Buffer;
-  /** HTTP/1.1 has no trailers-only response. */
-  readonly headersOnly: false;
-  /** Set on a 101 to an upgrade request. */
-  readonly switched?: SwitchedTunnel;
-  /** The trailers of a chunked body, once `body` has ended (empty when there were none). */
-  trailers(): HeaderMap;
-}
-
 type Dial = (signal: AbortSignal) => Promise<Duplex>;
 
 const ignore = (): void => undefined;
@@ -67,7 +35,7 @@ const NO_TRAILERS: HeaderMap = Object.freeze({}) as HeaderMap;
 interface Exchange {
   readonly method: string;
   readonly upgrade: boolean;
-  readonly resolve: (response: Http1Response) => void;
+  readonly resolve: (response: UpstreamResponse) => void;
   readonly reject: (error: Error) => void;
   readonly detach: () => void;
   /** Set once the response head arrived. */
@@ -117,7 +85,7 @@ class Tunnel {
     this.stream.destroy();
   }
 
-  exchange(request: Http1Request, signal: AbortSignal | undefined): Promise<Http1Response> {
+  exchange(request: UpstreamRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       const headers: HeaderMap = { host: request.authority, ...request.headers };
       const body = request.body;
@@ -353,7 +321,7 @@ export class Http1Pool {
   constructor(private readonly dial: Dial) {}
 
   /** `signal` (the route and per-try timeouts) covers the wait for the response head. */
-  async exchange(request: Http1Request, signal: AbortSignal | undefined): Promise<Http1Response> {
+  async exchange(request: UpstreamRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
     signal?.throwIfAborted();
     let tunnel: Tunnel | undefined;
     while ((tunnel = this.idle.pop()) !== undefined && !tunnel.usable);

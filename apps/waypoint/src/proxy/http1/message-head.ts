@@ -8,7 +8,9 @@
 // so code written against node:http sees the same values. Chunked bodies (§7.1) are decoded incrementally by
 // `ChunkedDecoder` and encoded with `chunkHeader` and `LAST_CHUNK`.
 
-export type HeaderMap = Record<string, string | string[]>;
+import type { HeaderMap } from '../upstream-message';
+
+export type { HeaderMap };
 
 /** How a message's body is delimited (RFC 9112 §6.3). */
 export type BodyFraming =
