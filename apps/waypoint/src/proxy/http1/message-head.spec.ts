@@ -139,6 +139,12 @@ describe('parseRequestHead', () => {
     expect(parseRequestHead(bytes(raw))).toMatchObject({ kind: 'invalid', status });
   });
 
+  it("takes a 40 KiB cookie (past Node's 16 KiB limit, within Envoy's 60 KiB)", () => {
+    const cookie = `session=${'c'.repeat(40 * 1024)}`;
+    const { head } = headOf(parseRequestHead(bytes(`GET / HTTP/1.1\r\nHost: a\r\nCookie: ${cookie}\r\n\r\n`)));
+    expect(head.headers['cookie']).toBe(cookie);
+  });
+
   it.each<[string, number, HeadResult<RequestHead>['kind']]>([
     ['GET / HTTP/1.1\r\n\r\n', 18, 'head'],
     ['GET / HTTP/1.1\r\n\r\n', 17, 'invalid'],

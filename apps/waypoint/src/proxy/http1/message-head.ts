@@ -53,8 +53,8 @@ export type HeadResult<T> =
   | { readonly kind: 'invalid'; readonly status: 400 | 431 | 501 | 505; readonly reason: string }
   | { readonly kind: 'head'; readonly head: T; readonly length: number }; // length = bytes consumed including the final CRLFCRLF
 
-/** Node's default max header size. */
-export const MAX_HEAD_BYTES = 16 * 1024;
+/** Envoy's default `max_request_headers_kb` (60 KiB), so heads an Istio waypoint takes (large cookies) pass here too. */
+export const MAX_HEAD_BYTES = 60 * 1024;
 
 /** The empty last chunk and an empty trailer section: the end of a chunked body. */
 export const LAST_CHUNK = '0\r\n\r\n';
