@@ -436,6 +436,8 @@ function printReport(input: ReportInput): void {
   const tcp = figures.waypointTcp;
   const tcpPer1000 = (tcp.fixedCores['waypoint'] ?? NaN) * (1000 / tcp.fixed.achieved);
   const tcpPer1000AtMax = (tcp.maxCores['waypoint'] ?? NaN) * (1000 / tcp.max.rps);
+  /** The columns of the comparison with direct, in the order of its header. */
+  const meshPaths = [figures.ztunnel, wp, tcp];
   const coreColumns = (c: Record<string, number>): string[] => [cores(c['a']), cores(c['waypoint']), cores(c['b']), cores(c['server']), cores(c['bench'])];
   const out: string[] = [];
   out.push(
@@ -464,10 +466,10 @@ function printReport(input: ReportInput): void {
     table(
       ['measure', 'ztunnel only', 'through waypoint', 'waypoint, TCP port'],
       [
-        ['max request rate / direct', times(ratio(figures.ztunnel.max.rps, direct.max.rps)), times(ratio(wp.max.rps, direct.max.rps)), times(ratio(tcp.max.rps, direct.max.rps))],
-        [`p50 latency at ${options.rate} rps / direct`, times(ratio(figures.ztunnel.fixed.p50Ms, direct.fixed.p50Ms)), times(ratio(wp.fixed.p50Ms, direct.fixed.p50Ms)), times(ratio(tcp.fixed.p50Ms, direct.fixed.p50Ms))],
-        [`p99 latency at ${options.rate} rps / direct`, times(ratio(figures.ztunnel.fixed.p99Ms, direct.fixed.p99Ms)), times(ratio(wp.fixed.p99Ms, direct.fixed.p99Ms)), times(ratio(tcp.fixed.p99Ms, direct.fixed.p99Ms))],
-        [`p50 latency added at ${options.rate} rps, ms`, ms(figures.ztunnel.fixed.p50Ms - direct.fixed.p50Ms), ms(wp.fixed.p50Ms - direct.fixed.p50Ms), ms(tcp.fixed.p50Ms - direct.fixed.p50Ms)],
+        ['max request rate / direct', ...meshPaths.map((f) => times(ratio(f.max.rps, direct.max.rps)))],
+        [`p50 latency at ${options.rate} rps / direct`, ...meshPaths.map((f) => times(ratio(f.fixed.p50Ms, direct.fixed.p50Ms)))],
+        [`p99 latency at ${options.rate} rps / direct`, ...meshPaths.map((f) => times(ratio(f.fixed.p99Ms, direct.fixed.p99Ms)))],
+        [`p50 latency added at ${options.rate} rps, ms`, ...meshPaths.map((f) => ms(f.fixed.p50Ms - direct.fixed.p50Ms))],
       ],
     ),
     '',

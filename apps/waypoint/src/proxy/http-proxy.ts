@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import * as http2 from 'node:http2';
 import type { Duplex, Readable } from 'node:stream';
 
+import { pipeTunnel } from '@weft/hbone';
 import type { MeshState, RetryPolicy, RouteRule, Service, WaypointPortProtocol, WaypointService, WeightedDestination, Workload } from '@weft/mesh-model';
 
 import {
@@ -39,7 +40,7 @@ import { ConnectionPoolLimits, createLoadBalancer, effectivePolicy, OutlierDetec
 import type { L7Config } from '../xds/l7-config';
 import { copyingDuplex } from './copying-duplex';
 import { UpstreamConnectError } from './http1/client-pool';
-import type { RequestHead } from './http1/message-head';
+import { hasListToken, type RequestHead } from './http1/message-head';
 import { serveHttp1 } from './http1/server-connection';
 import { grpcLocalReply, isGrpcRequest, sniffCodec, upstreamCodec, type HttpCodec } from './protocol';
 import { RequestBody } from './request-body';
@@ -225,8 +226,7 @@ function downstreamOfHttp1(head: RequestHead): Downstream {
 function upgradeOf(headers: HeaderMap): string | undefined {
   const upgrade = headers['upgrade'];
   const connection = headers['connection'];
-  if (typeof upgrade !== 'string' || typeof connection !== 'string') return undefined;
-  if (!connection.toLowerCase().split(',').some((token) => token.trim() === 'upgrade')) return undefined;
+  if (typeof upgrade !== 'string' || typeof connection !== 'string' || !hasListToken(connection, 'upgrade')) return undefined;
   const protocol = (upgrade.split(',')[0] ?? '').trim().toLowerCase();
   return protocol === '' || protocol === 'h2c' ? undefined : protocol;
 }
@@ -234,35 +234,21 @@ function upgradeOf(headers: HeaderMap): string | undefined {
 /** Protocols a request may switch to through the waypoint: Istio configures Envoy's `upgrade_configs` with WebSocket. */
 const UPGRADES: ReadonlySet<string> = new Set(['websocket']);
 
-/**
- * Joins a client connection and an endpoint tunnel that switched protocols: bytes flow both ways as they come, with
- * back-pressure; an end is passed on, and either side closing closes the other.
- */
-function splice(client: { readonly stream: Duplex; readonly head: Buffer | undefined }, endpoint: { readonly stream: Duplex; readonly head: Buffer | undefined }, counted: { up(bytes: number): void; down(bytes: number): void }): void {
-  const pipe = (from: Duplex, to: Duplex, count: (bytes: number) => void): void => {
-    from.on('data', (chunk: Buffer) => {
-      count(chunk.length);
-      if (!to.write(chunk)) {
-        from.pause();
-        to.once('drain', () => from.resume());
-      }
-    });
-    from.once('end', () => to.end());
-    from.once('close', () => to.destroy());
-    from.on('error', () => undefined);
-  };
-  if (client.head !== undefined && client.head.length > 0) {
-    counted.up(client.head.length);
-    endpoint.stream.write(client.head);
-  }
-  if (endpoint.head !== undefined && endpoint.head.length > 0) {
-    counted.down(endpoint.head.length);
-    client.stream.write(endpoint.head);
-  }
-  pipe(client.stream, endpoint.stream, counted.up);
-  pipe(endpoint.stream, client.stream, counted.down);
-  client.stream.resume();
-  endpoint.stream.resume();
+/** The fields of `headers` that may be forwarded: all but the connection-specific ones. */
+function withoutHopByHop(headers: HeaderMap): HeaderMap {
+  const out: HeaderMap = {};
+  for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name] as string | string[];
+  return out;
+}
+
+/** A request on its way to an endpoint: the route's rewrites and header operations done, its body replayable. */
+interface ProxiedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly headers: HeaderMap;
+  readonly body: RequestBody | undefined;
+  readonly upgrade?: string | undefined;
 }
 
 export function createHttpProxy(context: HttpProxyContext): HttpProxy {
@@ -355,7 +341,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   /** Tries the request against the destination until a response is final (or retries and time run out). */
   const forward = async (
-    request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined; upgrade?: string | undefined },
+    request: ProxiedRequest,
     destination: { service: Service; l7: WaypointService | undefined; subset: string; port: number; codec: HttpCodec },
     rule: RouteRule | undefined,
     signal: AbortSignal | undefined,
@@ -388,12 +374,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         try {
           const headers = { ...request.headers, 'x-envoy-attempt-count': String(retries + 1) };
           const body = request.body === undefined ? undefined : (request.body.contents() ?? request.body.open());
-          response = await upstreams.exchange(
-            endpoint,
-            destination.codec,
-            { method: request.method, path: request.path, authority: request.authority, headers, ...(body === undefined ? {} : { body }), ...(request.upgrade === undefined ? {} : { upgrade: request.upgrade }) },
-            attemptSignal,
-          );
+          response = await upstreams.exchange(endpoint, destination.codec, { method: request.method, path: request.path, authority: request.authority, headers, body, upgrade: request.upgrade }, attemptSignal);
           const grpc = response.headers['grpc-status'];
           outcome = { kind: 'response', status: response.status, grpcStatus: typeof grpc === 'string' ? Number(grpc) : undefined };
         } catch (cause) {
@@ -498,8 +479,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       request.upgrade !== undefined ? 'http1' : upstreamCodec(service === target.service && port === target.port ? (target.protocol ?? 'HTTP') : protocolOf(destinationL7, service, port), request.codec);
 
     const rewritten = rewriteRequest(view, rule?.rewrite, selected?.match);
-    const outgoing: HeaderMap = {};
-    for (const name in headers) if (!HOP_BY_HOP.has(name)) outgoing[name] = headers[name] as string | string[];
+    const outgoing = withoutHopByHop(headers);
     // gRPC needs `te: trailers` end to end; it is the one TE value an HTTP/2 request may carry.
     if (String(headers['te'] ?? '').toLowerCase().includes('trailers')) outgoing['te'] = 'trailers';
     if (authnResult.kind === 'authenticated') {
@@ -517,7 +497,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
     const timeoutMs = rule?.timeoutMs ?? 0;
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const upstreamRequest = { method: view.method, path: rewritten.path, authority, headers: outgoing, body, upgrade: request.upgrade };
+    const upstreamRequest: ProxiedRequest = { method: view.method, path: rewritten.path, authority, headers: outgoing, body, upgrade: request.upgrade };
     // A connection switching protocols is not mirrored.
     for (const mirror of request.upgrade === undefined ? (rule?.mirrors ?? []) : []) {
       const mirrorService = context.state.serviceByKey(`${mirror.destination.serviceNamespace}/${mirror.destination.host}`);
@@ -530,8 +510,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       );
     }
     const answer = await forward(upstreamRequest, { service, l7: destinationL7, subset: chosen?.destination.subset ?? '', port, codec }, rule, signal);
-    const responseHeaders: HeaderMap = {};
-    for (const name in answer.headers) if (!HOP_BY_HOP.has(name)) responseHeaders[name] = answer.headers[name] as string | string[];
+    const responseHeaders = withoutHopByHop(answer.headers);
     applyHeaderOperations(responseHeaders, chosen?.responseHeaders);
     applyHeaderOperations(responseHeaders, rule?.responseHeaders);
     return { ...answer, headers: responseHeaders };
@@ -539,7 +518,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   /** A mirrored copy, fire and forget: sent once the whole body is in (a body past the retry buffer is not mirrored). */
   const shadow = async (
-    request: { method: string; path: string; authority: string; headers: HeaderMap; body: RequestBody | undefined; upgrade?: string | undefined },
+    request: ProxiedRequest,
     destination: { service: Service; l7: WaypointService | undefined; subset: string; port: number; codec: HttpCodec },
   ): Promise<void> => {
     try {
@@ -644,27 +623,31 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       );
       span.end({ 'http.method': request.method, 'http.url': request.path, 'http.status_code': answer.status, 'response_flags': answer.flags }, answer.status >= 500);
     };
-    responder.on('close', finish);
     const switched = Buffer.isBuffer(answer.body) ? undefined : answer.body.switched;
     if (switched !== undefined) {
-      // The endpoint accepted the upgrade: the client gets the 101 and the two connections are joined. The request
-      // is measured and logged when they close.
+      // The endpoint accepted the upgrade: the client gets the 101 and the two connections are joined as an HBONE
+      // tunnel is to its app. The request is measured and logged when both directions have ended.
       if (responder.switchProtocols === undefined || request.upgrade === undefined) {
         switched.stream.destroy();
         responder.destroy();
+        finish();
         return;
       }
       const client = responder.switchProtocols({ ...answer.headers, connection: 'upgrade', upgrade: request.upgrade });
-      splice(client, switched, {
-        up: (bytes) => {
-          switchedRequestBytes += bytes;
-        },
-        down: (bytes) => {
-          responseBytes += bytes;
-        },
+      // What each side sent behind its head goes first.
+      if (client.head !== undefined) switched.stream.write(client.head);
+      if (switched.head !== undefined) client.stream.write(switched.head);
+      const joined = pipeTunnel(client.stream, switched.stream);
+      client.stream.resume();
+      switched.stream.resume();
+      void joined.then((result) => {
+        switchedRequestBytes = (client.head?.length ?? 0) + result.bytesSent;
+        responseBytes = (switched.head?.length ?? 0) + result.bytesReceived;
+        finish();
       });
       return;
     }
+    responder.on('close', finish);
     const headers = closing && codec === 'http1' ? { ...answer.headers, connection: 'close' } : answer.headers;
     const headersOnly = Buffer.isBuffer(answer.body) ? answer.body.length === 0 && grpc : answer.body.headersOnly;
     try {

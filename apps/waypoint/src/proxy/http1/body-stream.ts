@@ -14,12 +14,4 @@ export class BodyStream extends Readable {
   override _read(): void {
     this.onDemand();
   }
-
-  /** A body that is already whole: its bytes, then its end. */
-  static whole(bytes: Buffer | undefined): BodyStream {
-    const body = new BodyStream(() => undefined);
-    if (bytes !== undefined && bytes.length > 0) body.push(bytes);
-    body.push(null);
-    return body;
-  }
 }

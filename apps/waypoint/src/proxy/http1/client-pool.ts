@@ -10,7 +10,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { BodyReader } from './body-reader';
 import { BodyStream } from './body-stream';
 import type { HeaderMap, UpstreamRequest, UpstreamResponse } from '../upstream-message';
-import { chunkHeader, LAST_CHUNK, parseResponseHead, serializeRequestHead } from './message-head';
+import { chunkHeader, LAST_CHUNK, messageBytes, parseResponseHead, serializeRequestHead } from './message-head';
 
 /** How long an idle upstream tunnel is kept for reuse. */
 export const UPSTREAM_IDLE_TIMEOUT_MS = 60_000;
@@ -126,10 +126,10 @@ class Tunnel {
       this.current = exchange;
       signal?.addEventListener('abort', onAbort, { once: true });
       if (body === undefined || Buffer.isBuffer(body)) {
-        this.stream.write(body === undefined || body.length === 0 ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), body]));
+        this.stream.write(messageBytes(body === undefined ? [head] : [head, body]));
         return;
       }
-      this.stream.write(Buffer.from(head, 'latin1'));
+      this.stream.write(messageBytes([head]));
       this.sendBody(exchange, body, chunked);
     });
   }
@@ -138,7 +138,7 @@ class Tunnel {
   private sendBody(exchange: Exchange, body: Readable, chunked: boolean): void {
     const onData = (chunk: Buffer): void => {
       if (this.current !== exchange || this.stream.destroyed || chunk.length === 0) return;
-      const framed = chunked ? Buffer.concat([Buffer.from(chunkHeader(chunk.length), 'latin1'), chunk, Buffer.from('\r\n', 'latin1')]) : chunk;
+      const framed = chunked ? messageBytes([chunkHeader(chunk.length), chunk, '\r\n']) : chunk;
       if (!this.stream.write(framed)) {
         body.pause();
         this.stream.once('drain', () => body.resume());
@@ -152,7 +152,7 @@ class Tunnel {
     const onEnd = (): void => {
       stop();
       if (this.current !== exchange) return;
-      if (chunked) this.stream.write(Buffer.from(LAST_CHUNK, 'latin1'));
+      if (chunked) this.stream.write(messageBytes([LAST_CHUNK]));
       exchange.requestDone = true;
       this.settle(exchange);
     };

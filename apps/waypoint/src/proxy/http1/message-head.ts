@@ -212,6 +212,16 @@ export function serializeResponseHead(status: number, headers: HeaderMap): strin
   return `HTTP/1.1 ${status} ${REASON_PHRASES.get(status) ?? 'Unknown'}\r\n${serializeFields(headers)}\r\n`;
 }
 
+/** Head text (latin1, as header bytes are) and body bytes as one buffer: one write, one DATA frame on the tunnel. */
+export function messageBytes(parts: readonly (string | Buffer)[]): Buffer {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const part of parts) at += typeof part === 'string' ? out.write(part, at, 'latin1') : part.copy(out, at);
+  return out;
+}
+
 /**
  * Frames one chunk: `<hex size>\r\n<data>\r\n` — this is the head string to write before the data, "\r\n" goes
  * after it. `size` must be a positive integer: a zero-size chunk would end the body, which is `LAST_CHUNK`'s job.
@@ -414,7 +424,7 @@ function isKeepAlive(httpVersion: '1.0' | '1.1', connection: string | undefined)
 }
 
 /** Whether the comma-separated `list` has an element equal to the lower-case `token`, ignoring case. */
-function hasListToken(list: string, token: string): boolean {
+export function hasListToken(list: string, token: string): boolean {
   let start = 0;
   while (start <= list.length) {
     let end = list.indexOf(',', start);

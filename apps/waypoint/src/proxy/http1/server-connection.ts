@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 
 import { BodyReader } from './body-reader';
 import { BodyStream } from './body-stream';
-import { chunkHeader, LAST_CHUNK, parseRequestHead, serializeResponseHead, type HeaderMap, type RequestHead } from './message-head';
+import { chunkHeader, LAST_CHUNK, messageBytes, parseRequestHead, serializeResponseHead, type HeaderMap, type RequestHead } from './message-head';
 
 /** Bytes of pipelined requests held while a response is pending before the tunnel is paused. */
 const PIPELINE_HIGH_WATER_BYTES = 64 * 1024;
@@ -39,16 +39,6 @@ function httpDate(): string {
   const second = Math.floor(now / 1000);
   if (second !== dateCache.second) dateCache = { second, value: new Date(now).toUTCString() };
   return dateCache.value;
-}
-
-/** Writes strings (latin1, as header bytes are) and buffers as one buffer. */
-function joined(parts: readonly (string | Buffer)[]): Buffer {
-  let length = 0;
-  for (const part of parts) length += typeof part === 'string' ? part.length : part.length;
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const part of parts) at += typeof part === 'string' ? out.write(part, at, 'latin1') : part.copy(out, at);
-  return out;
 }
 
 /**
@@ -146,7 +136,6 @@ export class Http1Response extends EventEmitter {
       }
       this.writableFinished = true;
       this.closed = true;
-      this.emit('finish');
       this.emit('close');
       this.onWritten(this);
     });
@@ -187,7 +176,7 @@ export class Http1Response extends EventEmitter {
       if (callback !== undefined) process.nextTick(callback);
       return true;
     }
-    const ok = this.stream.write(parts.length === 1 && Buffer.isBuffer(parts[0]) ? parts[0] : joined(parts), callback);
+    const ok = this.stream.write(parts.length === 1 && Buffer.isBuffer(parts[0]) ? parts[0] : messageBytes(parts), callback);
     if (!ok) this.stream.once('drain', () => this.emit('drain'));
     return ok;
   }
@@ -337,7 +326,7 @@ class ServerConnection {
   private refuse(status: number, reason: string): void {
     this.state = 'closed';
     const body = `${reason}\n`;
-    this.stream.end(Buffer.from(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 505 ? 'HTTP Version Not Supported' : status === 501 ? 'Not Implemented' : 'Bad Request'}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`, 'latin1'));
+    this.stream.end(messageBytes([serializeResponseHead(status, { connection: 'close', 'content-type': 'text/plain', 'content-length': String(body.length) }), body]));
   }
 
   private onIdle(): void {
