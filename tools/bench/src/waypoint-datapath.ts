@@ -215,6 +215,8 @@ const PATH_LABELS: Readonly<Record<PathName, string>> = { direct: 'direct', ztun
 interface PathFigures {
   readonly fixed: RateResult;
   readonly fixedCores: Record<string, number>;
+  /** Of `fixedCores`, the system time: the kernel's share (syscalls, TCP/IP on loopback, waking the other processes). */
+  readonly fixedKernelCores: Record<string, number>;
   /** Responses other than 200 during the run (and the last status line seen), counted in rps and latency too. */
   readonly fixedFailed: Failures;
   readonly max: MaxRateResult;
@@ -366,14 +368,14 @@ async function run(options: Options): Promise<void> {
   alive();
 
   const timeoutMs = options.rateSeconds * 1000 + 60_000;
-  const fixed = {} as Record<PathName, { result: RateResult; cores: Record<string, number>; failed: Failures }>;
+  const fixed = {} as Record<PathName, { result: RateResult; cores: Record<string, number>; kernelCores: Record<string, number>; failed: Failures }>;
   for (const name of PATHS) {
     const before = failedSoFar(connections[name]);
     const window = new CpuWindow(pids);
     const result = await explained(`fixed rate ${PATH_LABELS[name]}`, () => fixedRate(connections[name], options.rate, options.rateSeconds, timeoutMs));
     const cores = window.cores();
     const failed = failuresSince(connections[name], before);
-    fixed[name] = { result, cores, failed };
+    fixed[name] = { result, cores, kernelCores: window.kernelCores(), failed };
     progress(
       `fixed ${options.rate} rps ${PATH_LABELS[name]}: achieved ${round1(result.achieved)}, p50 ${round1(result.p50Ms)} ms, p99 ${round1(result.p99Ms)} ms, ` +
         `${failed.count} non-200${failed.count > 0 ? ` (${failed.last})` : ''}; ` +
@@ -395,7 +397,15 @@ async function run(options: Options): Promise<void> {
   const figures = Object.fromEntries(
     PATHS.map((name) => [
       name,
-      { fixed: fixed[name].result, fixedCores: fixed[name].cores, fixedFailed: fixed[name].failed, max: max[name].result, maxCores: max[name].cores, maxFailed: max[name].failed },
+      {
+        fixed: fixed[name].result,
+        fixedCores: fixed[name].cores,
+        fixedKernelCores: fixed[name].kernelCores,
+        fixedFailed: fixed[name].failed,
+        max: max[name].result,
+        maxCores: max[name].cores,
+        maxFailed: max[name].failed,
+      },
     ]),
   ) as Record<PathName, PathFigures>;
   printReport({
@@ -436,6 +446,9 @@ function printReport(input: ReportInput): void {
   const tcp = figures.waypointTcp;
   const tcpPer1000 = (tcp.fixedCores['waypoint'] ?? NaN) * (1000 / tcp.fixed.achieved);
   const tcpPer1000AtMax = (tcp.maxCores['waypoint'] ?? NaN) * (1000 / tcp.max.rps);
+  /** The kernel's part of the two fixed-rate figures above (system time). */
+  const kernelPer1000 = (wp.fixedKernelCores['waypoint'] ?? NaN) * (1000 / wp.fixed.achieved);
+  const tcpKernelPer1000 = (tcp.fixedKernelCores['waypoint'] ?? NaN) * (1000 / tcp.fixed.achieved);
   /** The columns of the comparison with direct, in the order of its header. */
   const meshPaths = [figures.ztunnel, wp, tcp];
   const coreColumns = (c: Record<string, number>): string[] => [cores(c['a']), cores(c['waypoint']), cores(c['b']), cores(c['server']), cores(c['bench'])];
@@ -479,8 +492,10 @@ function printReport(input: ReportInput): void {
       [
         [`waypoint cores at ${options.rate} rps offered (${round1(wp.fixed.achieved)} achieved)`, cores(wp.fixedCores['waypoint']), '-'],
         ['waypoint cores per 1000 rps', cores(waypointPer1000), `<= ${TARGETS.waypointCoresPer1000Rps}`],
+        ['  of which in the kernel (system time)', cores(kernelPer1000), '-'],
         [`waypoint cores per 1000 rps at max rate (${round1(wp.max.rps)} rps)`, cores(waypointPer1000AtMax), '-'],
         ['of which the HBONE legs: waypoint cores per 1000 rps on the TCP port', cores(tcpPer1000), '-'],
+        ['  of which in the kernel (system time)', cores(tcpKernelPer1000), '-'],
         [`the same at max rate (${round1(tcp.max.rps)} rps)`, cores(tcpPer1000AtMax), '-'],
       ],
     ),
@@ -529,8 +544,9 @@ function printReport(input: ReportInput): void {
       atRps: round1(wp.fixed.achieved),
       cores: r3(wp.fixedCores['waypoint']),
       per1000Rps: r3(waypointPer1000),
+      kernelPer1000Rps: r3(kernelPer1000),
       atMax: { rps: round1(wp.max.rps), cores: r3(wp.maxCores['waypoint']), per1000Rps: r3(waypointPer1000AtMax) },
-      tcpPort: { per1000Rps: r3(tcpPer1000), atMax: { rps: round1(tcp.max.rps), per1000Rps: r3(tcpPer1000AtMax) } },
+      tcpPort: { per1000Rps: r3(tcpPer1000), kernelPer1000Rps: r3(tcpKernelPer1000), atMax: { rps: round1(tcp.max.rps), per1000Rps: r3(tcpPer1000AtMax) } },
     },
     memoryMb: { waypoint: mb(memory.waypoint.rssKb), waypointPeak: mb(memory.waypoint.hwmKb), peakA: mb(memory.a.hwmKb), peakB: mb(memory.b.hwmKb) },
     targets: TARGETS,

@@ -21,28 +21,50 @@ export const CLOCK_TICKS = ((): number => {
   return Number.isFinite(value) && value > 0 ? value : 100;
 })();
 
-/** CPU seconds (user + system, all threads) the process has used so far. */
-export function cpuSeconds(pid: number | 'self'): number {
+/** CPU seconds a process has used so far, all threads: in user space and in the kernel (system time). */
+export interface CpuTimes {
+  readonly user: number;
+  readonly system: number;
+}
+
+export function cpuTimes(pid: number | 'self'): CpuTimes {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) is parenthesised and may hold spaces: count fields after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15; fields[0] here is field 3.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+/** CPU seconds (user + system, all threads) the process has used so far. */
+export function cpuSeconds(pid: number | 'self'): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** A CPU meter over several processes: `start()`, then `cores()` = CPU seconds per wall second since. */
 export class CpuWindow {
-  private readonly startCpu: Map<string, number>;
+  private readonly startCpu: Map<string, CpuTimes>;
   private readonly startWall = performance.now();
 
   constructor(private readonly pids: Readonly<Record<string, number | 'self'>>) {
-    this.startCpu = new Map(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+    this.startCpu = new Map(Object.entries(pids).map(([name, pid]) => [name, cpuTimes(pid)]));
   }
 
   /** Cores used by each process since construction. */
   cores(): Record<string, number> {
+    return this.since((now, start) => now.user + now.system - (start.user + start.system));
+  }
+
+  /** Of `cores()`, the part spent in the kernel (system time: syscalls, TCP/IP, wake-ups of other processes). */
+  kernelCores(): Record<string, number> {
+    return this.since((now, start) => now.system - start.system);
+  }
+
+  private since(spent: (now: CpuTimes, start: CpuTimes) => number): Record<string, number> {
     const wall = (performance.now() - this.startWall) / 1000;
-    return Object.fromEntries(Object.entries(this.pids).map(([name, pid]) => [name, (cpuSeconds(pid) - (this.startCpu.get(name) ?? 0)) / wall]));
+    return Object.fromEntries(
+      Object.entries(this.pids).map(([name, pid]) => [name, spent(cpuTimes(pid), this.startCpu.get(name) ?? { user: 0, system: 0 }) / wall]),
+    );
   }
 }
 
