@@ -130,11 +130,16 @@ export function parseRequestHead(buffer: Buffer, maxHeadBytes: number = MAX_HEAD
   const { headers, contentLength, transferEncoding } = fields;
 
   // §6.3: a transfer coding other than a final chunked cannot delimit a request, and a request with both
-  // Transfer-Encoding and Content-Length is refused rather than guessed at (§6.1).
+  // Transfer-Encoding and Content-Length, or an HTTP/1.0 request with Transfer-Encoding, is refused rather than
+  // guessed at (§6.1). Chunked is the only coding implemented here; others get 501, as from Envoy (§6.1).
   let body: BodyFraming;
   if (transferEncoding !== undefined) {
     if (contentLength !== -1) return invalid(400, 'both transfer-encoding and content-length');
-    if (lastListElement(transferEncoding) !== 'chunked') return invalid(400, 'transfer-encoding does not end with chunked');
+    if (httpVersion === '1.0') return invalid(400, 'transfer-encoding in an HTTP/1.0 request');
+    const coding = transferCoding(transferEncoding);
+    if (coding === 'not-final') return invalid(400, 'transfer-encoding does not end with chunked');
+    if (coding === 'repeated') return invalid(400, 'transfer-encoding applies chunked more than once');
+    if (coding === 'unsupported') return invalid(501, `transfer-encoding ${JSON.stringify(transferEncoding)} is not supported`);
     body = CHUNKED_BODY;
   } else {
     body = contentLength > 0 ? { kind: 'length', length: contentLength } : NO_BODY;
@@ -156,7 +161,9 @@ export function parseRequestHead(buffer: Buffer, maxHeadBytes: number = MAX_HEAD
 /**
  * Parses the response head at the start of `buffer`. `requestMethod` decides HEAD responses (no body); `status`
  * 1xx/204/304 have no body either. A response that both chunks and declares a content-length is read as chunked,
- * and its `content-length` is dropped from `headers`.
+ * and its `content-length` is dropped from `headers`. A transfer coding other than chunked alone is invalid here:
+ * the body is passed on re-framed, without the endpoint's Transfer-Encoding, so another coding would reach the
+ * client undeclared.
  */
 export function parseResponseHead(buffer: Buffer, requestMethod: string, maxHeadBytes: number = MAX_HEAD_BYTES): HeadResult<ResponseHead> {
   const end = findHeadEnd(buffer, 0, maxHeadBytes);
@@ -182,7 +189,9 @@ export function parseResponseHead(buffer: Buffer, requestMethod: string, maxHead
   if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) {
     body = NO_BODY;
   } else if (transferEncoding !== undefined) {
-    body = lastListElement(transferEncoding) === 'chunked' ? CHUNKED_BODY : CLOSE_DELIMITED_BODY;
+    if (httpVersion === '1.0') return invalid(400, 'transfer-encoding in an HTTP/1.0 response');
+    if (transferCoding(transferEncoding) !== 'chunked') return invalid(501, `transfer-encoding ${JSON.stringify(transferEncoding)} is not supported`);
+    body = CHUNKED_BODY;
     if (contentLength !== -1) delete headers['content-length'];
   } else if (contentLength !== -1) {
     body = contentLength > 0 ? { kind: 'length', length: contentLength } : NO_BODY;
@@ -304,7 +313,6 @@ function invalid(status: Invalid['status'], reason: string): Invalid {
   return { kind: 'invalid', status, reason };
 }
 
-/** A record without a prototype, so that a field named "constructor" or "__proto__" is just a field. */
 /**
  * A plain object, as Node's `IncomingMessage.headers`: V8 keeps it a fast object, where a prototype-less one would be a
  * dictionary, slow to read and to copy on every request. Field names that are also Object.prototype's are handled by
@@ -342,7 +350,6 @@ function readVersion(buffer: Buffer, start: number, end: number): '1.0' | '1.1' 
   return 'other';
 }
 
-/** Parses the field lines in `buffer[start, end)` into `fields`; the reason on the first invalid line. */
 /** A head's field section, `buffer[start, end)`: its fields and what they say about framing, or what is wrong with it. */
 function fieldSection(buffer: Buffer, start: number, end: number): { headers: HeaderMap; contentLength: number; transferEncoding: string | undefined } | string {
   const headers = emptyHeaderMap();
@@ -352,6 +359,7 @@ function fieldSection(buffer: Buffer, start: number, end: number): { headers: He
   return { headers, contentLength: framing.contentLength, transferEncoding: fieldValue(headers, 'transfer-encoding') };
 }
 
+/** Parses the field lines in `buffer[start, end)` into `fields`; the reason on the first invalid line. */
 function parseFieldLines(buffer: Buffer, start: number, end: number, fields: HeaderMap, framing: FramingFields): string | undefined {
   for (let pos = start; pos < end; ) {
     const lf = buffer.indexOf(LF, pos);
@@ -448,12 +456,20 @@ function equalsLowerCase(text: string, start: number, token: string): boolean {
   return true;
 }
 
-/** The last non-empty element of a comma-separated list, trimmed and lower-cased (a transfer coding). */
-function lastListElement(list: string): string {
-  let end = list.length;
-  while (end > 0 && (list[end - 1] === ',' || isOws(list.charCodeAt(end - 1)))) end--;
-  return list.slice(list.lastIndexOf(',', end - 1) + 1, end).trim().toLowerCase();
+const OWS_AROUND = /^[ \t]+|[ \t]+$/g;
+
+/**
+ * What a Transfer-Encoding list says: chunked alone; codings that do not end with chunked; chunked more than once
+ * (§6.1 forbids it); or other codings before a final chunked. Empty list elements are not skipped (RFC 9110 §5.6.1
+ * would allow it): llhttp reads "chunked," as not chunked, and a framing two parsers read differently is refused.
+ */
+function transferCoding(list: string): 'chunked' | 'not-final' | 'repeated' | 'unsupported' {
+  const codings = list.split(',').map((element) => element.replace(OWS_AROUND, '').toLowerCase());
+  if (codings[codings.length - 1] !== 'chunked') return 'not-final';
+  if (codings.length === 1) return 'chunked';
+  return codings.indexOf('chunked') < codings.length - 1 ? 'repeated' : 'unsupported';
 }
+
 
 /** The chunk size of a chunk-size line `buffer[start, end)`, extensions ignored; -1 when it is not valid. */
 function readChunkSize(buffer: Buffer, start: number, end: number): number {
@@ -466,9 +482,11 @@ function readChunkSize(buffer: Buffer, start: number, end: number): number {
     if (size > Number.MAX_SAFE_INTEGER) return -1;
   }
   if (i === start) return -1;
+  if (i === end) return size;
   while (i < end && isOws(buffer[i])) i++;
   // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ): skipped, but it must not hide control bytes.
-  if (i < end && buffer[i] !== SEMICOLON) return -1;
+  // Whitespace is allowed only before a ";".
+  if (buffer[i] !== SEMICOLON) return -1;
   return isFieldValue(buffer, i, end) ? size : -1;
 }
 
@@ -506,9 +524,12 @@ function isOws(c: number | undefined): boolean {
   return c === SP || c === HTAB;
 }
 
-/** A request-target byte: anything visible (obs-text included), no space or control. */
+/**
+ * A request-target byte: visible ASCII. A URI has no other bytes (RFC 3986 §2: others are percent-encoded), and Envoy
+ * and Node's parser both answer 400 to raw UTF-8 in a target.
+ */
 function isTargetByte(c: number | undefined): boolean {
-  return c !== undefined && c > SP && c !== DEL;
+  return c !== undefined && c > SP && c < DEL;
 }
 
 /** Whether a request target to be written is made of request-target bytes only. */
