@@ -12,6 +12,8 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 
+import { seededRandom } from '@weft/testing';
+
 import { ChunkedDecoder, parseRequestHead, parseResponseHead, type BodyFraming, type HeaderMap } from '../src/proxy/http1/message-head';
 
 /** What a parser read from one connection's bytes: the messages, then whether it took the rest of the bytes. */
@@ -22,24 +24,13 @@ interface Reading {
 
 const CASES = 1200;
 
-/** mulberry32: a small seeded generator, so that a failure is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Generator {
   private readonly random: () => number;
   /** Whether the message being made may be mutated: about 60% are left well-formed. */
   private mutating = false;
 
   constructor(seed: number) {
-    this.random = seeded(seed);
+    this.random = seededRandom(seed);
   }
 
   pick<T>(items: readonly T[]): T {

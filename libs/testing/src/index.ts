@@ -3,4 +3,5 @@ export * from './cni-runtime';
 export * from './managed-processes';
 export * from './mesh-builders';
 export * from './netns-fixture';
+export * from './seeded-random';
 export * from './wait';

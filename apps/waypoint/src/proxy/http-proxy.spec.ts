@@ -21,7 +21,7 @@ import {
   type WeightedDestination,
   type Workload,
 } from '@weft/mesh-model';
-import { service, workload } from '@weft/testing';
+import { seededRandom, service, workload } from '@weft/testing';
 
 import { createTracing, RequestMetrics } from '../telemetry';
 import type { Endpoint } from '../upstream';
@@ -93,18 +93,6 @@ function waypointService(httpRoutes: readonly RouteRule[], trafficPolicy?: Traff
       { name: 'v2', labels: { version: 'v2' }, workloadUids: [V2.uid] },
     ],
     trafficPolicySource: trafficPolicy === undefined ? '' : `DestinationRule ${NAMESPACE}/reviews`,
-  };
-}
-
-/** A seeded uniform PRNG (mulberry32), so that weighted and load-balanced picks are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
