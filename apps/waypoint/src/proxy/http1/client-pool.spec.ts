@@ -6,6 +6,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 
+import { seededRandom } from '@weft/testing';
+
 import type { UpstreamRequest, UpstreamResponse } from '../upstream-message';
 import { Http1Pool, Http1Pools, UpstreamConnectError } from './client-pool';
 
@@ -289,6 +291,37 @@ describe('Http1Pool', () => {
     expect(response.status).toBe(202);
     expect(response.headers['link']).toBeUndefined();
     expect(await text(response)).toBe('done');
+  });
+
+  // An endpoint's bytes may arrive cut anywhere: in the status line, between CR and LF, in a chunk-size line, in a
+  // trailer. Three answers on one tunnel: interim + content-length, chunked with an extension and a trailer, and 204.
+  it.each([1, 2, 3])('reads responses cut into small pieces (seed %d) and reuses the tunnel', async (seed) => {
+    const answers: Record<string, string> = {
+      '/a': 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 11\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nhello world',
+      '/b': 'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n5\r\ndefgh\r\n0\r\nX-T: 1\r\n\r\n',
+      '/c': 'HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n',
+    };
+    const random = seededRandom(seed);
+    const raw = await rawServer((socket, head) => {
+      const bytes = answers[head.split(' ')[1] ?? ''] ?? 'HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n';
+      socket.setNoDelay(true);
+      void (async () => {
+        for (let at = 0; at < bytes.length; ) {
+          const size = 1 + Math.floor(random() * 6);
+          socket.write(bytes.slice(at, at + size), 'latin1');
+          at += size;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      })();
+    });
+    const pool = newPool(raw.port);
+    const a = await send(pool, '/a');
+    expect([a.status, a.headers['set-cookie'], await text(a)]).toEqual([200, ['a=1', 'b=2'], 'hello world']);
+    const b = await send(pool, '/b');
+    expect([b.status, await text(b), b.trailers()]).toEqual([201, 'abcdefgh', { 'x-t': '1' }]);
+    const c = await send(pool, '/c');
+    expect([c.status, c.headers['x-a'], await text(c)]).toEqual([204, '1', '']);
+    expect(raw.connections()).toBe(1);
   });
 
   it('rejects on abort before the response head, destroys the tunnel, and keeps working', async () => {

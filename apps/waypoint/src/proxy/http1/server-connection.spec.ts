@@ -7,6 +7,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
 
+import { seededRandom } from '@weft/testing';
+
 import { serveHttp1, type Http1Exchange, type Http1Response } from './server-connection';
 
 type Handler = (exchange: Http1Exchange) => void;
@@ -190,6 +192,36 @@ describe('serveHttp1', () => {
     expect(reply.body).toBe(`got ${sent.length}`);
     expect(framing).toBe('chunked');
     expect(received?.equals(sent)).toBe(true);
+  });
+
+  // TCP and HBONE may cut the bytes anywhere: in a head, in a chunk-size line, between CR and LF, in a trailer.
+  it.each([1, 2, 3])('serves pipelined requests cut into small pieces (seed %d) as it serves them whole', async (seed) => {
+    const stream =
+      'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world' +
+      'POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n5\r\ndefgh\r\n0\r\nX-T: 1\r\n\r\n' +
+      'GET /c?d=e HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n' +
+      'PUT /d HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' +
+      'GET /e HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const seen: string[] = [];
+    handler = ({ head, body, response }) => {
+      void (body instanceof Readable ? readAll(body) : Promise.resolve(body ?? Buffer.alloc(0))).then((bytes) => {
+        seen.push(`${head.method} ${head.target} ${JSON.stringify(head.headers['cookie'] ?? '')} ${bytes.toString('latin1')}`);
+        answer(response, 200, head.target);
+      });
+    };
+    const raw = await connectRaw();
+    raw.socket.setNoDelay(true);
+    const random = seededRandom(seed);
+    for (let at = 0; at < stream.length; ) {
+      const size = 1 + Math.floor(random() * 6);
+      raw.socket.write(stream.slice(at, at + size), 'latin1');
+      at += size;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const text = await raw.closed;
+    expect(seen).toEqual(['POST /a "" hello world', 'POST /b "" abcdefgh', 'GET /c?d=e "a=1; b=2" ', 'PUT /d "" ', 'GET /e "" ']);
+    expect(count(text, 'HTTP/1.1 200 OK\r\n')).toBe(5);
+    expect(text.endsWith('\r\n\r\n/e')).toBe(true);
   });
 
   it('gives a content-length body that arrived with its head as a Buffer', async () => {
