@@ -693,6 +693,19 @@ describe('createHttpProxy', () => {
       expect(closed).toBe(true);
     });
 
+    it('a response it cannot pass on (transfer coding gzip): 503 "reset reason: protocol error", flag UPE', async () => {
+      backendOf(V1).behaviour = (_req, res) => {
+        res.socket?.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+      };
+      const harness = await startProxy({ routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
+
+      const reply = await send(harness.port);
+
+      expect(reply.status).toBe(503);
+      expect(reply.body.toString()).toBe('upstream connect error or disconnect/reset before headers. reset reason: protocol error');
+      expect(await lastLog(harness, 1)).toMatchObject({ response_code: 503, response_flags: 'UPE' });
+    });
+
     it('a route without a retry policy (retries attempts: 0) does not retry a connect failure: 503 UF after one try', async () => {
       const harness = await startProxy({ unreachable: [V1.addresses[0] ?? ''], random: () => 0, routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
 

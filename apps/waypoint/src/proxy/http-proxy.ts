@@ -39,7 +39,7 @@ import { accessLogLine } from '../telemetry';
 import { ConnectionPoolLimits, createLoadBalancer, effectivePolicy, OutlierDetector, resolveEndpoints, type Endpoint, type LoadBalancerState } from '../upstream';
 import type { L7Config } from '../xds/l7-config';
 import { copyingDuplex } from './copying-duplex';
-import { UpstreamConnectError } from './http1/client-pool';
+import { UpstreamConnectError, UpstreamProtocolError } from './http1/client-pool';
 import { hasListToken, type RequestHead } from './http1/message-head';
 import { serveHttp1 } from './http1/server-connection';
 import { grpcLocalReply, isGrpcRequest, sniffCodec, upstreamCodec, type HttpCodec } from './protocol';
@@ -369,6 +369,8 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       tried.add(endpoint.uid);
       runtime.lb.started(endpoint.uid);
       let outcome: AttemptOutcome;
+      /** Why a 'reset' outcome happened, as Envoy reports it. */
+      let resetReason: 'connection termination' | 'protocol error' = 'connection termination';
       let response: UpstreamResponse | undefined;
       try {
         try {
@@ -387,6 +389,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
                 : !timedOut() && attemptSignal?.aborted === true
                   ? { kind: 'per-try-timeout' }
                   : { kind: 'reset' };
+          if (cause instanceof UpstreamProtocolError) resetReason = 'protocol error';
         }
       } finally {
         runtime.lb.finished(endpoint.uid);
@@ -405,7 +408,9 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
           ? { status: outcome.status, headers: response.headers, body: response, flags: '-', endpoint }
           : outcome.kind === 'per-try-timeout'
             ? text(504, 'upstream request timeout', 'UT', {})
-            : text(503, `upstream connect error or disconnect/reset before headers. reset reason: ${outcome.kind === 'connect-failure' ? 'connection failure' : 'connection termination'}`, outcome.kind === 'connect-failure' ? 'UF' : 'UC');
+            : outcome.kind === 'connect-failure'
+              ? text(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure', 'UF')
+              : text(503, `upstream connect error or disconnect/reset before headers. reset reason: ${resetReason}`, resetReason === 'protocol error' ? 'UPE' : 'UC');
       // A body already streamed past the retry buffer cannot be sent again: the answer stands.
       if (retry === undefined || !shouldRetry(retry, outcome, retries) || request.body?.replayable === false) {
         // A retriable outcome that ran out of retries is flagged as Envoy does.

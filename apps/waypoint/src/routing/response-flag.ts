@@ -3,7 +3,7 @@
 /**
  * Envoy response flag for a failed request: 'UF' connect failure, 'UH' no healthy upstream, 'URX' retry limit
  * exceeded, 'UT' upstream timeout, 'UO' overflow, 'NR' no route, 'DC' downstream close, 'UC' upstream connection
- * termination, 'FI' fault abort, 'DI' delay injected, 'RBAC' denied by authorization, 'UAEX' denied by the external
+ * termination, 'UPE' upstream protocol error (a response the waypoint could not read), 'FI' fault abort, 'DI' delay injected, 'RBAC' denied by authorization, 'UAEX' denied by the external
  * authorizer, '-' none.
  */
-export type ResponseFlag = 'UF' | 'UH' | 'URX' | 'UT' | 'UO' | 'NR' | 'DC' | 'UC' | 'FI' | 'DI' | 'RBAC' | 'UAEX' | '-';
+export type ResponseFlag = 'UF' | 'UH' | 'URX' | 'UT' | 'UO' | 'NR' | 'DC' | 'UC' | 'UPE' | 'FI' | 'DI' | 'RBAC' | 'UAEX' | '-';

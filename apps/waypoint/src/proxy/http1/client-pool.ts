@@ -180,7 +180,7 @@ class Tunnel {
         const parsed = parseResponseHead(pending, exchange.method);
         if (parsed.kind === 'incomplete') return;
         if (parsed.kind === 'invalid') {
-          this.fail(new Error(`invalid response from the endpoint: ${parsed.reason}`));
+          this.fail(new UpstreamProtocolError(`invalid response from the endpoint: ${parsed.reason}`));
           this.stream.destroy();
           return;
         }
@@ -313,6 +313,11 @@ class Tunnel {
 }
 
 /** The tunnels to one endpoint. */
+/** The endpoint's response could not be read as HTTP/1.1 (Envoy: reset reason "protocol error", flag UPE). */
+export class UpstreamProtocolError extends Error {
+  readonly code = 'ERR_UPSTREAM_PROTOCOL';
+}
+
 export class Http1Pool {
   private readonly idle: Tunnel[] = [];
   private readonly tunnels = new Set<Tunnel>();
