@@ -464,12 +464,12 @@ const OWS_AROUND = /^[ \t]+|[ \t]+$/g;
  * would allow it): llhttp reads "chunked," as not chunked, and a framing two parsers read differently is refused.
  */
 function transferCoding(list: string): 'chunked' | 'not-final' | 'repeated' | 'unsupported' {
+  if (list === 'chunked') return 'chunked'; // nearly always
   const codings = list.split(',').map((element) => element.replace(OWS_AROUND, '').toLowerCase());
   if (codings[codings.length - 1] !== 'chunked') return 'not-final';
   if (codings.length === 1) return 'chunked';
   return codings.indexOf('chunked') < codings.length - 1 ? 'repeated' : 'unsupported';
 }
-
 
 /** The chunk size of a chunk-size line `buffer[start, end)`, extensions ignored; -1 when it is not valid. */
 function readChunkSize(buffer: Buffer, start: number, end: number): number {
