@@ -1,0 +1,336 @@
+// The real KubeApi (`loadKubeApi`, `loadTokenReviewer`: @kubernetes/client-node) against a fake API server on
+// loopback: discovery, list and watch of the informers, the merge patches of annotations and status, server-side
+// apply, delete (404 counts as gone) and TokenReview — the requests the controlplane makes in a cluster, checked on
+// the wire (paths, query, content types, bearer token, bodies).
+//
+// client-node is ESM-only and jest runs this workspace as CommonJS, so the client runs in a child process (`node`, on
+// the built `dist/`) driven over stdin/stdout with one JSON line per command and per informer event.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+
+const CLIENT = path.join(__dirname, '..', 'dist', 'kubernetes-client.js');
+const TOKEN = 'test-token-1';
+
+interface Recorded {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string>;
+  readonly contentType: string | undefined;
+  readonly authorization: string | undefined;
+  readonly body: unknown;
+}
+
+type JsonObject = Record<string, unknown>;
+
+/** Resources the fake server knows, by group/version: what discovery lists. */
+const DISCOVERY: Record<string, { name: string; kind: string; namespaced: boolean }[]> = {
+  v1: [{ name: 'pods', kind: 'Pod', namespaced: true }],
+  'security.istio.io/v1': [{ name: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true }],
+  'apps/v1': [{ name: 'deployments', kind: 'Deployment', namespaced: true }],
+  'authentication.k8s.io/v1': [{ name: 'tokenreviews', kind: 'TokenReview', namespaced: false }],
+};
+
+/** A kube-apiserver stand-in: discovery, list + watch of pods, and a record of every other request it answers. */
+class FakeApiServer {
+  readonly requests: Recorded[] = [];
+  private readonly pods = new Map<string, JsonObject>();
+  private readonly watches = new Set<http.ServerResponse>();
+  private resourceVersion = 10;
+  private readonly server = http.createServer((req, res) => this.serve(req, res));
+
+  async start(): Promise<number> {
+    this.pods.set('a', this.pod('a'));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Changes a pod and tells the open watches, as the API server does. */
+  change(type: 'ADDED' | 'MODIFIED' | 'DELETED', name: string): void {
+    const pod = this.pod(name);
+    if (type === 'DELETED') this.pods.delete(name);
+    else this.pods.set(name, pod);
+    for (const watch of this.watches) watch.write(`${JSON.stringify({ type, object: pod })}\n`);
+  }
+
+  get openWatches(): number {
+    return this.watches.size;
+  }
+
+  async stop(): Promise<void> {
+    for (const watch of this.watches) watch.end();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private pod(name: string): JsonObject {
+    this.resourceVersion++;
+    return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', resourceVersion: String(this.resourceVersion) } };
+  }
+
+  private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const text = Buffer.concat(chunks).toString();
+      const json = (status: number, body: unknown): void => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const groupVersion = url.pathname === '/api/v1' ? 'v1' : url.pathname.startsWith('/apis/') ? url.pathname.slice('/apis/'.length) : '';
+      const resources = DISCOVERY[groupVersion];
+      if (req.method === 'GET' && resources !== undefined) {
+        json(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: resources.map((r) => ({ ...r, singularName: '', verbs: [] })) });
+        return;
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v1/pods') {
+        if (url.searchParams.get('watch') === 'true') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.flushHeaders();
+          this.watches.add(res);
+          res.on('close', () => this.watches.delete(res));
+          return;
+        }
+        json(200, { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: String(this.resourceVersion) }, items: [...this.pods.values()] });
+        return;
+      }
+      this.requests.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        contentType: req.headers['content-type'],
+        authorization: req.headers.authorization,
+        body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      });
+      if (req.method === 'DELETE') {
+        json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+      } else if (url.pathname.endsWith('/tokenreviews')) {
+        json(201, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', status: { authenticated: true, user: { username: 'system:serviceaccount:istio-system:ztunnel' }, audiences: ['istio-ca'] } });
+      } else {
+        json(200, JSON.parse(text) as unknown);
+      }
+    });
+  }
+}
+
+/** The driver: the client in a child process, one JSON line per command in and per result or event out. */
+const DRIVER = `
+import { createInterface } from 'node:readline';
+const { loadKubeApi, loadTokenReviewer } = await import(process.env.CLIENT);
+const options = { kubeconfigPath: process.env.KUBECONFIG_PATH };
+const api = await loadKubeApi(options);
+const review = await loadTokenReviewer(options);
+const say = (line) => process.stdout.write(JSON.stringify(line) + '\\n');
+const informers = [];
+for await (const text of createInterface({ input: process.stdin })) {
+  const command = JSON.parse(text);
+  try {
+    if (command.op === 'watch') {
+      const informer = api.createInformer(command.resource);
+      for (const verb of ['add', 'update', 'delete']) informer.on(verb, (object) => say({ event: verb, name: object.metadata.name }));
+      informer.on('error', (error) => say({ event: 'error', message: String(error?.message ?? error) }));
+      await informer.start();
+      informers.push(informer);
+      say({ op: 'watch', ok: true, listed: informer.list().map((object) => object.metadata.name) });
+    } else if (command.op === 'annotations') {
+      await api.mergePatchAnnotations(command.resource, command.namespace, command.name, command.annotations);
+      say({ op: command.op, ok: true });
+    } else if (command.op === 'status') {
+      await api.mergePatchStatus(command.resource, command.namespace, command.name, command.patch);
+      say({ op: command.op, ok: true });
+    } else if (command.op === 'apply') {
+      await api.applyObject(command.object);
+      say({ op: command.op, ok: true });
+    } else if (command.op === 'delete') {
+      await api.deleteObject(command.apiVersion, command.kind, command.namespace, command.name);
+      say({ op: command.op, ok: true });
+    } else if (command.op === 'review') {
+      say({ op: command.op, ok: true, result: await review(command.token, command.audiences) });
+    } else if (command.op === 'stop') {
+      for (const informer of informers) await informer.stop();
+      say({ op: command.op, ok: true });
+      process.exit(0);
+    }
+  } catch (error) {
+    say({ op: command.op, ok: false, error: String(error?.message ?? error) });
+  }
+}
+`;
+
+type Line = JsonObject & { readonly op?: string; readonly event?: string };
+
+/** The child process and the lines it has written. */
+class Driver {
+  private readonly lines: Line[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    createInterface({ input: child.stdout }).on('line', (text) => {
+      this.lines.push(JSON.parse(text) as Line);
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  /** Sends a command and resolves with its result line. */
+  async run(command: JsonObject & { readonly op: string }): Promise<Line> {
+    const seen = this.lines.length;
+    this.child.stdin.write(`${JSON.stringify(command)}\n`);
+    return this.until((lines) => lines.slice(seen).find((line) => line.op === command.op));
+  }
+
+  /** The informer events so far. */
+  events(): Line[] {
+    return this.lines.filter((line) => line.event !== undefined);
+  }
+
+  until<T>(found: (lines: Line[]) => T | undefined, timeoutMs = 10_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`the driver did not answer in time; it wrote ${JSON.stringify(this.lines)}`));
+      }, timeoutMs);
+      const check = (): void => {
+        const value = found(this.lines);
+        if (value === undefined) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(value);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
+
+const POD = { kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true };
+const AUTHORIZATION_POLICY = { kind: 'AuthorizationPolicy', group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies', namespaced: true };
+
+describe('loadKubeApi and loadTokenReviewer against an API server', () => {
+  const server = new FakeApiServer();
+  let dir: string | undefined;
+  let child: ChildProcessWithoutNullStreams | undefined;
+  let driver: Driver;
+
+  beforeAll(async () => {
+    if (!existsSync(CLIENT)) throw new Error(`${CLIENT} is missing: build first (npx nx run config-source:build)`);
+    const port = await server.start();
+    dir = mkdtempSync(path.join(tmpdir(), 'weft-kubeapi-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: fake',
+        '  cluster:',
+        `    server: http://127.0.0.1:${port}`,
+        '    insecure-skip-tls-verify: true',
+        'users:',
+        '- name: controlplane',
+        '  user:',
+        `    token: ${TOKEN}`,
+        'contexts:',
+        '- name: fake',
+        '  context: {cluster: fake, user: controlplane}',
+        'current-context: fake',
+        '',
+      ].join('\n'),
+    );
+    child = spawn(process.execPath, ['--input-type=module', '-e', DRIVER], { env: { ...process.env, CLIENT, KUBECONFIG_PATH: kubeconfig } });
+    child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    driver = new Driver(child);
+  });
+
+  afterAll(async () => {
+    if (child !== undefined && child.exitCode === null) child.kill();
+    await server.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists, then watches: added, modified and deleted objects reach the informer', async () => {
+    expect(await driver.run({ op: 'watch', resource: POD })).toEqual({ op: 'watch', ok: true, listed: ['a'] });
+    await driver.until(() => (server.openWatches > 0 ? true : undefined));
+
+    server.change('ADDED', 'b');
+    server.change('MODIFIED', 'a');
+    server.change('DELETED', 'b');
+
+    const events = await driver.until((lines) => {
+      const seen = lines.filter((line) => line.event !== undefined);
+      return seen.length >= 4 ? seen : undefined;
+    });
+    expect(events).toEqual([
+      { event: 'add', name: 'a' },
+      { event: 'add', name: 'b' },
+      { event: 'update', name: 'a' },
+      { event: 'delete', name: 'b' },
+    ]);
+  });
+
+  it('merge-patches annotations (null removes one) with the field manager, as the bearer of the kubeconfig token', async () => {
+    expect(await driver.run({ op: 'annotations', resource: POD, namespace: 'ns', name: 'a', annotations: { 'ambient.istio.io/redirection': 'enabled', stale: null } })).toMatchObject({ ok: true });
+    expect(server.requests.at(-1)).toEqual({
+      method: 'PATCH',
+      path: '/api/v1/namespaces/ns/pods/a',
+      query: { fieldManager: 'weft-controlplane' },
+      contentType: 'application/merge-patch+json',
+      authorization: `Bearer ${TOKEN}`,
+      body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'ns', annotations: { 'ambient.istio.io/redirection': 'enabled', stale: null } } },
+    });
+  });
+
+  it('merge-patches the status subresource of an Istio object', async () => {
+    const patch = { status: { validationMessages: [{ type: { code: 'IST0101' }, level: 'ERROR' }] } };
+    expect(await driver.run({ op: 'status', resource: AUTHORIZATION_POLICY, namespace: 'ns', name: 'deny-all', patch })).toMatchObject({ ok: true });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'PATCH',
+      path: '/apis/security.istio.io/v1/namespaces/ns/authorizationpolicies/deny-all/status',
+      query: { fieldManager: 'weft-controlplane' },
+      contentType: 'application/merge-patch+json',
+      body: patch,
+    });
+  });
+
+  it('server-side applies a whole object, forcing the fields it manages', async () => {
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'waypoint', namespace: 'ns' }, spec: { replicas: 1 } };
+    expect(await driver.run({ op: 'apply', object: deployment })).toMatchObject({ ok: true });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'PATCH',
+      path: '/apis/apps/v1/namespaces/ns/deployments/waypoint',
+      query: { fieldManager: 'weft-controlplane', force: 'true' },
+      contentType: 'application/apply-patch+yaml',
+      body: deployment,
+    });
+  });
+
+  it('deletes in the background and counts an object already gone (404) as deleted', async () => {
+    expect(await driver.run({ op: 'delete', apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'ns', name: 'gone' })).toEqual({ op: 'delete', ok: true });
+    expect(server.requests.at(-1)).toMatchObject({ method: 'DELETE', path: '/apis/apps/v1/namespaces/ns/deployments/gone', query: { propagationPolicy: 'Background' } });
+  });
+
+  it('creates a TokenReview with the audiences and returns its status', async () => {
+    expect(await driver.run({ op: 'review', token: 'caller-token', audiences: ['istio-ca'] })).toEqual({
+      op: 'review',
+      ok: true,
+      result: { authenticated: true, user: { username: 'system:serviceaccount:istio-system:ztunnel' }, audiences: ['istio-ca'] },
+    });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      path: '/apis/authentication.k8s.io/v1/tokenreviews',
+      authorization: `Bearer ${TOKEN}`,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'caller-token', audiences: ['istio-ca'] } },
+    });
+  });
+
+  it('stops the informers: the watch connection is closed', async () => {
+    expect(await driver.run({ op: 'stop' })).toEqual({ op: 'stop', ok: true });
+    await driver.until(() => (server.openWatches === 0 ? true : undefined));
+  });
+});
