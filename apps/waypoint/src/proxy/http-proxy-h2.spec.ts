@@ -81,7 +81,8 @@ async function startGrpcEndpoints(behaviour: () => UnaryBehaviour): Promise<Endp
 }
 
 /** One HTTP/1.1 server per pod answering `hello from <pod> (HTTP/<version>)`. */
-async function startHttp1Endpoints(): Promise<Endpoints> {
+/** One node:http server per pod; `onCheckContinue` answers requests that expect `100 Continue` instead of Node. */
+async function startHttp1Endpoints(onCheckContinue?: http.RequestListener): Promise<Endpoints> {
   const servers: http.Server[] = [];
   const ports = new Map<string, number>();
   for (const p of PODS) {
@@ -92,6 +93,7 @@ async function startHttp1Endpoints(): Promise<Endpoints> {
         res.end(`hello from ${p.name} (HTTP/${req.httpVersion})`);
       });
     });
+    if (onCheckContinue !== undefined) server.on('checkContinue', onCheckContinue);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     servers.push(server);
@@ -302,6 +304,33 @@ describe('createHttpProxy over HTTP/2', () => {
     });
     expect(reply).toEqual({ status: 200, body: expect.stringMatching(/^hello from greeter-[ab] \(HTTP\/1\.1\)$/) as unknown as string });
     expect(await requestLabels(harness, 1)).toEqual([expect.objectContaining({ request_protocol: 'http', response_code: '200' })]);
+  });
+
+  it.each<[string, http.RequestListener | undefined, number, boolean]>([
+    ["relays the endpoint's 100 Continue to an h2c client, which then sends its body", undefined, 200, true],
+    ['relays an endpoint that refuses the expectation (417): the h2c client never sends its body', (_req, res) => res.writeHead(417).end(), 417, false],
+  ])('Expect: 100-continue: %s', async (_name, onCheckContinue, status, continued) => {
+    const harness = await startProxy({ endpoints: await startHttp1Endpoints(onCheckContinue), protocol: 'HTTP', appProtocol: 'HTTP11' });
+    const session = http2.connect(`http://127.0.0.1:${harness.port}`);
+    cleanups.push(async () => void session.close());
+    const reply = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': '/hello', ':authority': `${HOST}:${PORT}`, expect: '100-continue' });
+      let answered = 0;
+      let sent = false;
+      stream.on('continue', () => {
+        sent = true;
+        stream.end('payload');
+      });
+      stream.on('response', (headers) => {
+        answered = Number(headers[':status']);
+        // A final answer without 100 Continue: the body is not to be sent, the request side ends empty.
+        if (!sent) stream.end();
+      });
+      stream.resume();
+      stream.on('end', () => resolve({ status: answered, continued: sent }));
+      stream.on('error', reject);
+    });
+    expect(reply).toEqual({ status, continued });
   });
 
   it('serves an HTTP/1.1 client on an HTTP2 port and forwards HTTP/2 to the endpoint', async () => {

@@ -373,6 +373,69 @@ describe('createHttpProxy', () => {
     });
   });
 
+  describe('Expect: 100-continue is relayed, as Istio configures Envoy (ENABLE_100_CONTINUE_HEADERS)', () => {
+    /** A POST that sends its body only once `100 Continue` arrives, as curl and Go's client do. */
+    const expecting = (port: number, body: string): Promise<Reply & { continued: boolean }> =>
+      new Promise((resolve, reject) => {
+        let continued = false;
+        const req = http.request(
+          { host: '127.0.0.1', port, method: 'POST', path: '/reviews/1', headers: { host: `${HOST}:${PORT}`, expect: '100-continue', 'content-length': String(body.length) }, agent: false },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket: res.socket, continued }));
+          },
+        );
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('error', reject);
+      });
+
+    it("passes the expectation to the endpoint and its 100 Continue to the client, which then sends the body", async () => {
+      const harness = await startProxy({ routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
+
+      const reply = await expecting(harness.port, 'payload');
+
+      expect({ status: reply.status, continued: reply.continued }).toEqual({ status: 200, continued: true });
+      const seen = backendOf(V1).seen[0];
+      expect(seen?.headers['expect']).toBe('100-continue');
+      expect(seen?.body.toString()).toBe('payload');
+    });
+
+    it('relays an endpoint that refuses the expectation (417): the client never uploads its body', async () => {
+      const refuse = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+        res.writeHead(417, { 'content-type': 'text/plain' });
+        res.end('no uploads');
+      };
+      backendOf(V1).server.on('checkContinue', refuse);
+      try {
+        const harness = await startProxy({ routes: [route({ action: { kind: 'forward', destinations: [to('v1')] } })] });
+
+        const reply = await expecting(harness.port, 'payload');
+
+        expect({ status: reply.status, continued: reply.continued, body: reply.body.toString() }).toEqual({ status: 417, continued: false, body: 'no uploads' });
+      } finally {
+        backendOf(V1).server.off('checkContinue', refuse);
+      }
+    });
+
+    it('answers without 100 Continue when the waypoint answers itself, and closes the connection', async () => {
+      const harness = await startProxy({ routes: [route({ action: { kind: 'directResponse', status: 503, body: new TextEncoder().encode('maintenance') } })] });
+
+      const reply = await expecting(harness.port, 'payload');
+
+      expect({ status: reply.status, continued: reply.continued, body: reply.body.toString(), connection: reply.headers['connection'] }).toEqual({
+        status: 503,
+        continued: false,
+        body: 'maintenance',
+        connection: 'close',
+      });
+      expect(backends.flatMap((b) => b.seen)).toEqual([]);
+    });
+  });
+
   describe('retries', () => {
     it.each<[string, RouteRule, number, string]>([
       ['attempts 3 on 5xx: the third try succeeds', route({ action: { kind: 'forward', destinations: [to('v1')] }, retries: retries({ attempts: 3, retryOn: ['5xx'] }) }), 200, '3'],

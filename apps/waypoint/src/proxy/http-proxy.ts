@@ -168,6 +168,8 @@ interface Responder {
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer): unknown;
   addTrailers(headers: HeaderMap): void;
+  /** `100 Continue` to a client that waits for it before sending its body. */
+  writeContinue(): void;
   /** HTTP/1.1 only: answers 101 and hands over the connection with the bytes received past the request head. */
   switchProtocols?(headers: HeaderMap): { readonly stream: Duplex; readonly head: Buffer | undefined };
   destroy(): unknown;
@@ -249,6 +251,8 @@ interface ProxiedRequest {
   readonly headers: HeaderMap;
   readonly body: RequestBody | undefined;
   readonly upgrade?: string | undefined;
+  /** The endpoint answered `100 Continue`: tell the client (only set when the client expects it). */
+  readonly onContinue?: (() => void) | undefined;
 }
 
 export function createHttpProxy(context: HttpProxyContext): HttpProxy {
@@ -376,7 +380,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
         try {
           const headers = { ...request.headers, 'x-envoy-attempt-count': String(retries + 1) };
           const body = request.body === undefined ? undefined : (request.body.contents() ?? request.body.open());
-          response = await upstreams.exchange(endpoint, destination.codec, { method: request.method, path: request.path, authority: request.authority, headers, body, upgrade: request.upgrade }, attemptSignal);
+          response = await upstreams.exchange(endpoint, destination.codec, { method: request.method, path: request.path, authority: request.authority, headers, body, upgrade: request.upgrade, onContinue: request.onContinue }, attemptSignal);
           const grpc = response.headers['grpc-status'];
           outcome = { kind: 'response', status: response.status, grpcStatus: typeof grpc === 'string' ? Number(grpc) : undefined };
         } catch (cause) {
@@ -427,7 +431,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
   };
 
   /** Everything between the request and its answer; the answer is written by `handle`. */
-  const decide = async (request: Downstream, body: RequestBody | undefined, tunnel: TunnelInfo, target: ServiceTarget, facts: Facts): Promise<Answer> => {
+  const decide = async (request: Downstream, body: RequestBody | undefined, tunnel: TunnelInfo, target: ServiceTarget, facts: Facts, writeContinue: () => void): Promise<Answer> => {
     const headers = request.headers;
     // Envoy refuses an upgrade it has no upgrade config for, before any filter runs.
     if (request.upgrade !== undefined && !UPGRADES.has(request.upgrade)) return { status: 403, headers: {}, body: Buffer.alloc(0), flags: '-' };
@@ -502,7 +506,11 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
     const timeoutMs = rule?.timeoutMs ?? 0;
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const upstreamRequest: ProxiedRequest = { method: view.method, path: rewritten.path, authority, headers: outgoing, body, upgrade: request.upgrade };
+    // Envoy relays the expectation (Istio's ENABLE_100_CONTINUE_HEADERS): the endpoint's `100 Continue` reaches the
+    // client, which sends its body only then; a refusal before that saves the client the upload.
+    const expect = headers['expect'];
+    const onContinue = typeof expect === 'string' && hasListToken(expect, '100-continue') ? writeContinue : undefined;
+    const upstreamRequest: ProxiedRequest = { method: view.method, path: rewritten.path, authority, headers: outgoing, body, upgrade: request.upgrade, onContinue };
     // A connection switching protocols is not mirrored.
     for (const mirror of request.upgrade === undefined ? (rule?.mirrors ?? []) : []) {
       const mirrorService = context.state.serviceByKey(`${mirror.destination.serviceNamespace}/${mirror.destination.host}`);
@@ -510,7 +518,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       const mirrorPort = mirror.destination.port !== 0 ? mirror.destination.port : target.port;
       const mirrorL7 = context.l7.service(mirrorService.namespace, mirrorService.hostname);
       void shadow(
-        { ...upstreamRequest, authority: authority.replace(/(:\d+)?$/, '-shadow$1') },
+        { ...upstreamRequest, authority: authority.replace(/(:\d+)?$/, '-shadow$1'), onContinue: undefined },
         { service: mirrorService, l7: mirrorL7, subset: mirror.destination.subset, port: mirrorPort, codec: upstreamCodec(protocolOf(mirrorL7, mirrorService, mirrorPort), request.codec) },
       );
     }
@@ -561,7 +569,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     Object.assign(requestHeaders, span.propagate);
     let answer: Answer;
     try {
-      answer = await decide(request, body, tunnel, target, facts);
+      answer = await decide(request, body, tunnel, target, facts, () => responder.writeContinue());
     } catch (cause) {
       context.logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'request failed');
       answer = text(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'UC');
@@ -705,7 +713,7 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
 
   // The session of an h2c connection is created synchronously by the 'connection' event: `pending` carries its tunnel.
   let pending: Connection | undefined;
-  const http2Server = http2.createServer({}, (req, res) => {
+  const onHttp2Request = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
     const held = tunnels.get(req.stream.session ?? {});
     if (held === undefined) {
       res.writeHead(503).end();
@@ -716,9 +724,17 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
       if (res.stream.destroyed) return;
       res.stream.respond({ ...headers, ':status': status }, { endStream: true });
     };
+    // `responder` is `res`: Node's own writeContinue is kept to be called behind the guard.
+    const writeContinue = res.writeContinue.bind(res);
+    responder.writeContinue = () => {
+      if (!res.headersSent && !res.stream.destroyed) writeContinue();
+    };
     const request = downstreamOfHttp2(req);
     void handle(request, request.hasBody ? req : undefined, responder, held);
-  });
+  };
+  const http2Server = http2.createServer({}, onHttp2Request);
+  // Listening for Expect: 100-continue stops Node's automatic `100 Continue`: the endpoint's is relayed instead.
+  http2Server.on('checkContinue', onHttp2Request);
   /** Open h2c sessions, sent GOAWAY on close so their clients open no new streams. */
   const http2Sessions = new Set<http2.ServerHttp2Session>();
   http2Server.on('session', (session) => {

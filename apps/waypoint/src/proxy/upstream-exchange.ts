@@ -101,6 +101,7 @@ function exchangeHttp2(session: http2.ClientHttp2Session, request: UpstreamReque
       return;
     }
     let trailers: HeaderMap = {};
+    if (request.onContinue !== undefined) stream.once('continue', request.onContinue);
     stream.on('trailers', (received: http2.IncomingHttpHeaders) => {
       trailers = withoutPseudo(received);
     });

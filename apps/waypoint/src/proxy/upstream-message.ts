@@ -16,6 +16,8 @@ export interface UpstreamRequest {
   readonly body?: Readable | Buffer;
   /** A protocol to switch to (WebSocket); HTTP/1.1 only. */
   readonly upgrade?: string;
+  /** Called when the endpoint answers `100 Continue` (the request carried `Expect: 100-continue`). */
+  readonly onContinue?: (() => void) | undefined;
 }
 
 /** The tunnel of an exchange the endpoint switched to another protocol (101): no longer HTTP's, nor a pool's. */

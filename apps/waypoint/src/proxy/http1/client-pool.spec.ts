@@ -270,13 +270,15 @@ describe('Http1Pool', () => {
     expect(raw.connections()).toBe(2);
   });
 
-  it('skips a 100 Continue before the final response', async () => {
+  it('reports a 100 Continue to onContinue and reads the final response after it', async () => {
     handler = (_req, res) => {
       res.writeContinue();
       setImmediate(() => res.end('final'));
     };
     const pool = newPool();
-    const response = await send(pool, '/', { method: 'POST', body: Buffer.from('x') });
+    let continued = 0;
+    const response = await send(pool, '/', { method: 'POST', body: Buffer.from('x'), onContinue: () => continued++ });
+    expect(continued).toBe(1);
     expect(response.status).toBe(200);
     expect(await text(response)).toBe('final');
     expect(await text(await send(pool, '/'))).toBe('final');
@@ -287,7 +289,9 @@ describe('Http1Pool', () => {
     const raw = await rawServer((socket) =>
       socket.write('HTTP/1.1 103 Early Hints\r\nlink: </s.css>\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\ncontent-length: 4\r\n\r\ndone'),
     );
-    const response = await send(newPool(raw.port), '/');
+    const interim: string[] = [];
+    const response = await send(newPool(raw.port), '/', { onContinue: () => interim.push('100') });
+    expect(interim).toEqual(['100']);
     expect(response.status).toBe(202);
     expect(response.headers['link']).toBeUndefined();
     expect(await text(response)).toBe('done');

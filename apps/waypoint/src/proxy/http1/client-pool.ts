@@ -38,6 +38,7 @@ interface Exchange {
   readonly resolve: (response: UpstreamResponse) => void;
   readonly reject: (error: Error) => void;
   readonly detach: () => void;
+  readonly onContinue: (() => void) | undefined;
   /** Set once the response head arrived. */
   headReceived: boolean;
   /** The streamed response body (none when the body came whole with the head). */
@@ -115,6 +116,7 @@ class Tunnel {
         resolve,
         reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
+        onContinue: request.onContinue,
         headReceived: false,
         body: undefined,
         reader: undefined,
@@ -197,6 +199,7 @@ class Tunnel {
             return;
           }
           // An interim response (100 Continue, 103 Early Hints): the final one follows.
+          if (head.status === 100) exchange.onContinue?.();
           continue;
         }
         exchange.detach();

@@ -237,14 +237,45 @@ describe('serveHttp1', () => {
     expect(given?.toString()).toBe('hello');
   });
 
-  it('sends 100 Continue to a request expecting it, before the final response', async () => {
-    handler = ({ body, response }) => void readAll(streamed(body)).then((bytes) => answer(response, 200, `got ${bytes.toString()}`));
+  it('sends 100 Continue to a request expecting it when its owner says so, once, before the final response', async () => {
+    handler = ({ body, response }) => {
+      response.writeContinue();
+      response.writeContinue();
+      void readAll(streamed(body)).then((bytes) => answer(response, 200, `got ${bytes.toString()}`));
+    };
     const raw = await connectRaw();
     raw.socket.write('PUT /p HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n');
     expect(await raw.until((text) => text.includes('\r\n\r\n'))).toBe('HTTP/1.1 100 Continue\r\n\r\n');
     raw.socket.write('data');
     const text = await raw.until((received) => received.endsWith('got data'));
     expect(text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+    expect(count(text, '100 Continue')).toBe(1);
+    expect(text).not.toContain('connection: close');
+  });
+
+  it('answers a request expecting 100-continue without it, then closes: the client may never send its body', async () => {
+    handler = ({ response }) => answer(response, 403, 'denied');
+    const raw = await connectRaw();
+    raw.socket.write('PUT /p HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n');
+    const text = await raw.closed;
+    expect(text).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(text).toContain('\r\nconnection: close\r\n');
+    expect(text).not.toContain('100 Continue');
+  });
+
+  it('keeps the connection of a client that sent its body without waiting for 100 Continue', async () => {
+    handler = ({ body, response }) => {
+      void (Buffer.isBuffer(body) ? Promise.resolve(body) : readAll(streamed(body))).then((bytes) => {
+        response.writeContinue(); // too late to matter: nothing is sent
+        answer(response, 200, `got ${bytes.toString()}`);
+      });
+    };
+    const raw = await connectRaw();
+    raw.socket.write('PUT /p HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\ndata');
+    const text = await raw.until((received) => received.endsWith('got data'));
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text).not.toContain('connection: close');
+    expect(raw.socket.destroyed).toBe(false);
   });
 
   it('chunks a response without content-length to HTTP/1.1 and keeps the connection', async () => {

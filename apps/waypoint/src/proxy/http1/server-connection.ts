@@ -6,6 +6,9 @@
 //
 // Keep-alive follows the request and the response (`Connection`, HTTP/1.0); an idle connection closes after
 // `idleTimeoutMs`; a malformed request gets its 4xx/5xx and the connection closes, as Node's server does.
+// `Expect: 100-continue` is answered by the response's owner (`writeContinue`, when the endpoint continues, as
+// Envoy relays it); a final answer before the client sent its body closes the connection after it (RFC 9110 §10.1.1).
+
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -56,6 +59,9 @@ export class Http1Response extends EventEmitter {
   private closed = false;
   /** Whether the connection stays open after this response. */
   keepAlive: boolean;
+  /** The client waits for `100 Continue` before it sends the body it announced, which has not all arrived. */
+  continueWanted = false;
+  private continueSent = false;
 
   constructor(
     private readonly stream: Duplex,
@@ -85,8 +91,17 @@ export class Http1Response extends EventEmitter {
     return { stream: this.stream, head: received };
   }
 
+  /** Tells a client that waits (`Expect: 100-continue`) to send its body: once, and only before the final head. */
+  writeContinue(): void {
+    if (!this.continueWanted || this.continueSent || this.started || this.closed) return;
+    this.continueSent = true;
+    this.stream.write(CONTINUE);
+  }
+
   writeHead(status: number, headers: HeaderMap): this {
     if (this.started) throw new Error('response head already written');
+    // The client may never send a body it was not asked for: the connection cannot carry another request.
+    if (this.continueWanted && !this.continueSent) this.keepAlive = false;
     const noBody = this.request.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
     const extra: HeaderMap = {};
     if (noBody) this.framing = 'none';
@@ -242,6 +257,7 @@ class ServerConnection {
           return;
         }
         if (!this.discardBody && body !== undefined && !body.destroyed) body.push(null);
+        if (this.response !== undefined) this.response.continueWanted = false;
         this.reader = undefined;
         this.body = undefined;
         this.state = 'waiting';
@@ -290,7 +306,7 @@ class ServerConnection {
       this.body = stream;
       body = stream;
       this.state = 'body';
-      if (head.expectContinue) this.stream.write(CONTINUE);
+      response.continueWanted = head.expectContinue;
     }
     this.options.onRequest({ head, body, response });
   }
