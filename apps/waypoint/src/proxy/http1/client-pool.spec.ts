@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 
-import { seededRandom } from '@weft/testing';
+import { seededRandom, writeInPieces } from '@weft/testing';
 
 import type { UpstreamRequest, UpstreamResponse } from '../upstream-message';
 import { Http1Pool, Http1Pools, UpstreamConnectError } from './client-pool';
@@ -309,14 +309,7 @@ describe('Http1Pool', () => {
     const raw = await rawServer((socket, head) => {
       const bytes = answers[head.split(' ')[1] ?? ''] ?? 'HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n';
       socket.setNoDelay(true);
-      void (async () => {
-        for (let at = 0; at < bytes.length; ) {
-          const size = 1 + Math.floor(random() * 6);
-          socket.write(bytes.slice(at, at + size), 'latin1');
-          at += size;
-          await new Promise((resolve) => setTimeout(resolve, 1));
-        }
-      })();
+      void writeInPieces(socket, bytes, random);
     });
     const pool = newPool(raw.port);
     const a = await send(pool, '/a');

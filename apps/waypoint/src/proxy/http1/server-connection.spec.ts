@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
 
-import { seededRandom } from '@weft/testing';
+import { seededRandom, writeInPieces } from '@weft/testing';
 
 import { serveHttp1, type Http1Exchange, type Http1Response } from './server-connection';
 
@@ -211,13 +211,7 @@ describe('serveHttp1', () => {
     };
     const raw = await connectRaw();
     raw.socket.setNoDelay(true);
-    const random = seededRandom(seed);
-    for (let at = 0; at < stream.length; ) {
-      const size = 1 + Math.floor(random() * 6);
-      raw.socket.write(stream.slice(at, at + size), 'latin1');
-      at += size;
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    await writeInPieces(raw.socket, stream, seededRandom(seed));
     const text = await raw.closed;
     expect(seen).toEqual(['POST /a "" hello world', 'POST /b "" abcdefgh', 'GET /c?d=e "a=1; b=2" ', 'PUT /d "" ', 'GET /e "" ']);
     expect(count(text, 'HTTP/1.1 200 OK\r\n')).toBe(5);
