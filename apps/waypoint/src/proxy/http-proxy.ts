@@ -168,7 +168,7 @@ interface Responder {
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer): unknown;
   addTrailers(headers: HeaderMap): void;
-  /** `100 Continue` to a client that waits for it before sending its body. */
+  /** `100 Continue` to a client that waits for it before sending its body; nothing once the head is written or the client is gone. */
   writeContinue(): void;
   /** HTTP/1.1 only: answers 101 and hands over the connection with the bytes received past the request head. */
   switchProtocols?(headers: HeaderMap): { readonly stream: Duplex; readonly head: Buffer | undefined };
@@ -723,11 +723,6 @@ export function createHttpProxy(context: HttpProxyContext): HttpProxy {
     responder.headersOnly = (status, headers) => {
       if (res.stream.destroyed) return;
       res.stream.respond({ ...headers, ':status': status }, { endStream: true });
-    };
-    // `responder` is `res`: Node's own writeContinue is kept to be called behind the guard.
-    const writeContinue = res.writeContinue.bind(res);
-    responder.writeContinue = () => {
-      if (!res.headersSent && !res.stream.destroyed) writeContinue();
     };
     const request = downstreamOfHttp2(req);
     void handle(request, request.hasBody ? req : undefined, responder, held);
