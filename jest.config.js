@@ -4,7 +4,7 @@ const { readdirSync, existsSync } = require('node:fs');
 const path = require('node:path');
 
 const projects = [];
-for (const group of ['libs', 'apps', 'e2e']) {
+for (const group of ['libs', 'apps', 'e2e', 'deploy']) {
   const dir = path.join(__dirname, group);
   if (!existsSync(dir)) continue;
   if (existsSync(path.join(dir, 'jest.config.js'))) projects.push(dir);

@@ -20,8 +20,9 @@ done
 # System packages: network namespaces and redirection (iproute2, iptables, nftables), the reference CNI
 # plugins the local cluster chains (containernetworking-plugins), ipset for the node probe rules, and openssl,
 # which the identity tests use to check issued certificates with the real tool; tcpdump (mTLS on the wire) and
-# prometheus (its promtool checks the /metrics output) for the mesh tests; iperf3 for the data-path benchmark baseline.
-APT_PACKAGES=(iproute2 iptables nftables ipset containernetworking-plugins openssl ca-certificates tcpdump prometheus iperf3)
+# prometheus (its promtool checks the /metrics output) for the mesh tests; iperf3 for the data-path benchmark baseline;
+# unzip, which unpacks helm for the chart tests (tools/install-helm.sh).
+APT_PACKAGES=(iproute2 iptables nftables ipset containernetworking-plugins openssl ca-certificates tcpdump prometheus iperf3 unzip)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -50,6 +51,8 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 # and `npm ci` refuses such a lock file as out of sync. The versions installed are still the locked ones.
 echo "setup: npm install (locked versions)"
 npm install --no-audit --no-fund --loglevel=error
+echo "setup: helm for the chart tests"
+bash tools/install-helm.sh >/dev/null
 echo "setup: building every project"
 npx nx run-many -t build --output-style=static
 # `meshctl`'s bin exists only after the build: link it now so `npx meshctl` works.

@@ -5,3 +5,5 @@ export * from './mesh-builders';
 export * from './netns-fixture';
 export * from './seeded-random';
 export * from './wait';
+export * from './helm';
+export * from './kube-structure';
