@@ -1,5 +1,5 @@
 // The controlplane process wired together, in start order: CA → config source (and, in Kubernetes mode, the
-// waypoint controller) → first computation → xDS on 15010 (plaintext) and 15012 (TLS, with the CA) → monitoring on
+// waypoint controller and the root certificate publisher) → first computation → xDS on 15010 (plaintext) and 15012 (TLS, with the CA) → monitoring on
 // 15014. Every listener, watch and timer is owned here and closed by `close()`, which drains xDS streams up to the
 // configured deadline.
 
@@ -47,6 +47,7 @@ import { messageFirst, type Logger } from './logging';
 import { computeMesh, type ConfigProblem, type Disposition, type MeshSettings } from './pipeline/compute-mesh';
 import { objectStatuses, statusWrites } from './pipeline/object-statuses';
 import { indexPodPlacement, type PodPlacement } from './pipeline/pods-on-node';
+import { createRootCertPublisher, fixedRootCertificate, ROOT_CERT_CONFIGMAPS } from './root-cert-publisher';
 import { createWaypointController } from './waypoint-controller';
 
 export interface ControlplaneOptions {
@@ -196,6 +197,24 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
       });
       waypoints.start();
       cleanups.push(() => waypoints.close(config.WEFT_DRAIN_DEADLINE_MS));
+
+      // istiod's namespace controller: the mesh root in every namespace's `istio-ca-root-cert` ConfigMap.
+      const rootCertConfigMaps = createKubernetesSource({
+        api: kubeApi,
+        resources: [ROOT_CERT_CONFIGMAPS],
+        logger: messageFirst(logger, 'root-cert-configmaps'),
+      });
+      cleanups.push(() => rootCertConfigMaps.close());
+      const rootCerts = createRootCertPublisher({
+        api: kubeApi,
+        namespaces: source,
+        configMaps: rootCertConfigMaps,
+        root: fixedRootCertificate(ca.rootCertPem),
+        logger: messageFirst(logger, 'root-cert-publisher'),
+      });
+      rootCerts.start();
+      cleanups.push(() => rootCerts.close(config.WEFT_DRAIN_DEADLINE_MS));
+      await rootCertConfigMaps.start();
     }
     const snapshots = createSnapshotSource();
     let state = EMPTY_STATE;

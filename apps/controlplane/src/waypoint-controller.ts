@@ -6,6 +6,7 @@ import { KUBE_RESOURCES, type ConfigSource, type KubeApi, type KubeResource } fr
 import type { KubeObject } from '@weft/mesh-config';
 
 import type { MessageFirstLogger } from './logging';
+import { ReconcileLoop } from './reconcile-loop';
 import { appliedRecord, planWaypointObjects, type AppliedObject } from './pipeline/waypoint-objects';
 import { gatewayStatusWrites } from './pipeline/waypoint-status';
 
@@ -64,31 +65,36 @@ class KubeWaypointController implements WaypointController {
   private readonly logger: MessageFirstLogger;
   private readonly gatewayResource = gatewayResource();
   private readonly lastApplied = new Map<string, AppliedObject>();
+  private readonly loop: ReconcileLoop;
   private unsubscribe: (() => void) | undefined;
-  /** A reconcile is wanted; set again while one runs, so the latest snapshot is always read once more. */
-  private dirty = false;
   private reapplyAll = false;
-  private running: Promise<void> | undefined;
-  private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
-  private closing: Promise<void> | undefined;
-  private stopped = false;
 
   constructor(private readonly options: WaypointControllerOptions) {
     this.api = options.api;
     this.source = options.source;
     this.logger = options.logger;
+    this.loop = new ReconcileLoop({
+      name: 'waypoint',
+      reconcile: () => this.reconcile(),
+      logger: options.logger,
+      retryMinMs: options.retryMinMs ?? WAYPOINT_RETRY_MIN_MS,
+      retryMaxMs: options.retryMaxMs ?? WAYPOINT_RETRY_MAX_MS,
+    });
+  }
+
+  private get stopped(): boolean {
+    return this.loop.stopped;
   }
 
   start(): void {
     if (this.stopped || this.unsubscribe !== undefined) return;
-    this.unsubscribe = this.source.subscribe(() => this.schedule());
+    this.unsubscribe = this.source.subscribe(() => this.loop.schedule());
     this.resyncTimer = setInterval(() => {
       this.reapplyAll = true;
-      this.schedule();
+      this.loop.schedule();
     }, this.options.resyncIntervalMs ?? WAYPOINT_RESYNC_INTERVAL_MS);
-    if (this.source.snapshot().version > 0) this.schedule();
+    if (this.source.snapshot().version > 0) this.loop.schedule();
   }
 
   applied(): ReadonlyMap<string, AppliedObject> {
@@ -96,81 +102,20 @@ class KubeWaypointController implements WaypointController {
   }
 
   close(deadlineMs = WAYPOINT_CLOSE_DEADLINE_MS): Promise<void> {
-    this.closing ??= this.closeWithin(deadlineMs);
-    return this.closing;
+    this.stopWatching();
+    return this.loop.close(deadlineMs);
   }
 
   destroy(): void {
-    this.stop();
+    this.stopWatching();
+    this.loop.destroy();
   }
 
-  private async closeWithin(deadlineMs: number): Promise<void> {
-    const running = this.running;
-    this.stop();
-    if (running === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.logger.warn('waypoint reconcile still running at shutdown; leaving it', { deadlineMs });
-        resolve();
-      }, deadlineMs);
-    });
-    await Promise.race([running, deadline]);
-    clearTimeout(timer);
-  }
-
-  private stop(): void {
-    this.stopped = true;
+  private stopWatching(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
-    this.retryTimer = undefined;
     this.resyncTimer = undefined;
-  }
-
-  /** One reconcile at a time; changes during one fold into a single follow-up on the newest snapshot. */
-  private schedule(): void {
-    if (this.stopped) return;
-    this.dirty = true;
-    if (this.running !== undefined) return;
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.dirty && !this.stopped) {
-      this.dirty = false;
-      let failed: number;
-      try {
-        failed = await this.reconcile();
-      } catch (cause) {
-        // A bug in planning must not end reconciling: it is logged and retried like a failed write.
-        this.logger.error('waypoint reconcile failed', { err: cause });
-        failed = 1;
-      }
-      if (!this.stopped) this.settle(failed);
-    }
-  }
-
-  /** Schedules the retry after failures, or clears it after a clean pass. */
-  private settle(failed: number): void {
-    if (failed === 0) {
-      this.failures = 0;
-      if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-      return;
-    }
-    this.failures += 1;
-    if (this.retryTimer !== undefined) return; // a newer change retried sooner; keep the pending timer
-    const min = this.options.retryMinMs ?? WAYPOINT_RETRY_MIN_MS;
-    const delayMs = Math.min(this.options.retryMaxMs ?? WAYPOINT_RETRY_MAX_MS, min * 2 ** (this.failures - 1));
-    this.logger.warn('waypoint reconcile incomplete; retrying', { failed, failures: this.failures, delayMs });
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.schedule();
-    }, delayMs);
   }
 
   /** Applies, deletes and writes status for the current snapshot; returns how many writes failed. */

@@ -27,6 +27,9 @@ export {
   resourcePath,
   informerRestart,
   toKubeObject,
+  statusCodeOf,
+  hasStatusCause,
+  type ApiResource,
   type KubeResource,
   type InformerRestart,
 } from './kubernetes-resources';

@@ -1,8 +1,8 @@
 // The real KubeApi over @kubernetes/client-node. That package is ESM-only while this workspace is CommonJS, so
 // it is loaded with a dynamic import() here and nowhere else; importing the library never loads it.
-import type { KubernetesObject } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { KubeApi, WatchInformer } from './kubernetes-source';
-import { apiVersionOf, resourcePath, statusCodeOf, type KubeResource } from './kubernetes-resources';
+import { apiVersionOf, resourcePath, statusCodeOf, type ApiResource } from './kubernetes-resources';
 
 /** The field manager named on every write, so `kubectl get --show-managed-fields` says who wrote it. */
 export const WEFT_FIELD_MANAGER = 'weft-controlplane';
@@ -24,10 +24,12 @@ export async function loadKubeApi(options: KubeApiOptions = {}): Promise<KubeApi
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
   return {
-    createInformer(resource: KubeResource): WatchInformer {
-      const informer = k8s.makeInformer<KubernetesObject>(config, resourcePath(resource), () =>
-        objects.list<KubernetesObject>(apiVersionOf(resource), resource.kind),
-      );
+    createInformer(resource: ApiResource): WatchInformer {
+      const { fieldSelector } = resource;
+      const list = (): Promise<KubernetesListObject<KubernetesObject>> =>
+        objects.list<KubernetesObject>(apiVersionOf(resource), resource.kind, undefined, undefined, undefined, undefined, fieldSelector);
+      // `makeInformer` takes no field selector; the ListWatch it wraps does, and puts it on the list and every watch.
+      const informer = new k8s.ListWatch<KubernetesObject>(resourcePath(resource), new k8s.Watch(config), list, false, undefined, fieldSelector);
       return {
         on(verb, callback) {
           if (verb === 'error') informer.on(k8s.ERROR, callback);

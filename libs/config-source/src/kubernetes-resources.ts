@@ -3,13 +3,24 @@
 import type { KubeObject, WatchedKind } from '@weft/mesh-config';
 import type { ObjectStatus } from './config-source';
 
-export interface KubeResource {
-  readonly kind: WatchedKind;
+/** An API resource the client lists, watches and writes. */
+export interface ApiResource {
+  readonly kind: string;
   /** Empty for the core group. */
   readonly group: string;
   readonly version: string;
   readonly plural: string;
   readonly namespaced: boolean;
+  /**
+   * Lists and watches only the objects it selects (`metadata.name=istio-ca-root-cert`), so a controller that needs
+   * one object per namespace does not cache every ConfigMap of the cluster.
+   */
+  readonly fieldSelector?: string;
+}
+
+/** A resource backing one of the kinds the config source watches. */
+export interface KubeResource extends ApiResource {
+  readonly kind: WatchedKind;
 }
 
 export const KUBE_RESOURCES: readonly KubeResource[] = [
@@ -29,17 +40,17 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
   { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespaced: true },
 ];
 
-export function apiVersionOf(resource: KubeResource): string {
+export function apiVersionOf(resource: ApiResource): string {
   return resource.group === '' ? resource.version : `${resource.group}/${resource.version}`;
 }
 
 /** The list/watch path of a resource across all namespaces. */
-export function resourcePath(resource: KubeResource): string {
+export function resourcePath(resource: ApiResource): string {
   const base = resource.group === '' ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
   return `${base}/${resource.plural}`;
 }
 
-export function isIstioResource(resource: KubeResource): boolean {
+export function isIstioResource(resource: ApiResource): boolean {
   return resource.group.endsWith('.istio.io');
 }
 
@@ -47,7 +58,7 @@ export function isIstioResource(resource: KubeResource): boolean {
  * An informer's object as a KubeObject: a plain JSON copy (the client's models hold Dates), with apiVersion and
  * kind filled in (items of a list response lack them) and managedFields dropped (large, never read).
  */
-export function toKubeObject(resource: KubeResource, raw: unknown): KubeObject | undefined {
+export function toKubeObject(resource: ApiResource, raw: unknown): KubeObject | undefined {
   const copy: unknown = JSON.parse(JSON.stringify(raw ?? null));
   if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) return undefined;
   const record = copy as Record<string, unknown>;
@@ -96,6 +107,31 @@ export function statusCodeOf(error: unknown): number | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a client error is a Kubernetes Status naming this cause among `details.causes` (apimachinery's
+ * `HasStatusCause`), e.g. `NamespaceTerminating` on a write into a namespace being deleted.
+ */
+export function hasStatusCause(error: unknown, reason: string): boolean {
+  return statusBodyOf(error)?.details?.causes?.some((cause) => cause.reason === reason) ?? false;
+}
+
+interface StatusBody {
+  readonly details?: { readonly causes?: readonly { readonly reason?: unknown }[] };
+}
+
+function statusBodyOf(error: unknown): StatusBody | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'object' && body !== null) return body as StatusBody;
+  if (typeof body !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as StatusBody) : undefined;
+  } catch {
+    return undefined; // not a Status body
+  }
 }
 
 /** Parses `Kind/namespace/name` back into its parts. */

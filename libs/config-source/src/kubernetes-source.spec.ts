@@ -7,8 +7,10 @@ import {
   istioStatusPatch,
   KUBE_RESOURCES,
   resourcePath,
+  hasStatusCause,
   statusCodeOf,
   toKubeObject,
+  type ApiResource,
   type KubeResource,
 } from './kubernetes-resources';
 import { createKubernetesSource, type KubeApi, type KubernetesSource, type WatchInformer } from './kubernetes-source';
@@ -72,9 +74,11 @@ class FakeApi implements KubeApi {
   readonly informers = new Map<string, FakeInformer[]>();
   readonly seeds = new Map<string, unknown[]>();
   readonly patches: { kind: string; target: string; body: unknown }[] = [];
+  readonly resources: ApiResource[] = [];
   failPatches = false;
 
-  createInformer(resource: KubeResource): FakeInformer {
+  createInformer(resource: ApiResource): FakeInformer {
+    this.resources.push(resource);
     const informer = new FakeInformer(this.seeds.get(resource.kind) ?? []);
     this.informers.set(resource.kind, [...(this.informers.get(resource.kind) ?? []), informer]);
     return informer;
@@ -131,6 +135,17 @@ describe('KubernetesSource with a fake informer', () => {
 
   afterEach(async () => {
     await source?.close();
+  });
+
+  it('watches only the resources it is given, field selector included for a controller of its own', async () => {
+    const configMaps: ApiResource = { kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', namespaced: true, fieldSelector: 'metadata.name=istio-ca-root-cert' };
+    api.seeds.set('ConfigMap', [{ metadata: { name: 'istio-ca-root-cert', namespace: 'shop' }, data: { 'root-cert.pem': 'PEM' } }]);
+    source = createKubernetesSource({ api, resources: [configMaps] });
+    await source.start();
+    expect(api.resources).toEqual([configMaps]);
+    expect(source.snapshot().list('ConfigMap')).toEqual([
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-ca-root-cert', namespace: 'shop' }, data: { 'root-cert.pem': 'PEM' } },
+    ]);
   });
 
   it('lists every watched kind and emits one initial event with converted objects', async () => {
@@ -256,6 +271,21 @@ describe('Kubernetes source pure parts', () => {
     expect(statusCodeOf({ body: { code: 403 } })).toBe(403);
     expect(statusCodeOf({ body: 'not json' })).toBeUndefined();
     expect(statusCodeOf('boom')).toBeUndefined();
+  });
+
+  it('finds a cause in a Status, whether the client parsed the body or not', () => {
+    // What the API server answers a write into a namespace being deleted.
+    const terminating = {
+      kind: 'Status',
+      code: 403,
+      reason: 'Forbidden',
+      details: { name: 'istio-ca-root-cert', kind: 'configmaps', causes: [{ reason: 'NamespaceTerminating', field: 'metadata.namespace' }] },
+    };
+    expect(hasStatusCause({ code: 403, body: JSON.stringify(terminating) }, 'NamespaceTerminating')).toBe(true);
+    expect(hasStatusCause({ body: terminating }, 'NamespaceTerminating')).toBe(true);
+    expect(hasStatusCause({ body: { ...terminating, details: {} } }, 'NamespaceTerminating')).toBe(false);
+    expect(hasStatusCause({ body: 'not json' }, 'NamespaceTerminating')).toBe(false);
+    expect(hasStatusCause(new Error('socket hang up'), 'NamespaceTerminating')).toBe(false);
   });
 
   it('builds list/watch paths', () => {

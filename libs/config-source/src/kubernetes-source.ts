@@ -24,7 +24,7 @@ import {
   parseObjectKey,
   resourcePath,
   toKubeObject,
-  type KubeResource,
+  type ApiResource,
 } from './kubernetes-resources';
 import { ObjectSet } from './object-set';
 
@@ -43,16 +43,17 @@ export interface WatchInformer {
 
 /** The narrow capability the source needs from the API server. */
 export interface KubeApi {
-  createInformer(resource: KubeResource): WatchInformer;
+  /** An informer over every namespace, restricted to `resource.fieldSelector` when it has one. */
+  createInformer(resource: ApiResource): WatchInformer;
   /** JSON merge patch of an object's annotations (a null value removes the annotation). */
   mergePatchAnnotations(
-    resource: KubeResource,
+    resource: ApiResource,
     namespace: string,
     name: string,
     annotations: Readonly<Record<string, string | null>>,
   ): Promise<void>;
   /** JSON merge patch of an object's status subresource. */
-  mergePatchStatus(resource: KubeResource, namespace: string, name: string, patch: object): Promise<void>;
+  mergePatchStatus(resource: ApiResource, namespace: string, name: string, patch: object): Promise<void>;
   /**
    * Server-side apply of a whole object (`application/apply-patch+yaml`, field manager `weft-controlplane`,
    * force): creates it or makes the fields Weft manages match, taking them over from other managers.
@@ -64,14 +65,15 @@ export interface KubeApi {
 
 export interface KubernetesSourceOptions {
   readonly api: KubeApi;
-  readonly resources?: readonly KubeResource[];
+  /** Default `KUBE_RESOURCES`; another list makes a source of just those kinds (a controller's own watch). */
+  readonly resources?: readonly ApiResource[];
   readonly logger?: ConfigSourceLogger;
   readonly debounceMs?: number;
   readonly resyncIntervalMs?: number;
 }
 
 interface ResourceWatch {
-  readonly resource: KubeResource;
+  readonly resource: ApiResource;
   informer: WatchInformer;
   failures: number;
   retryTimer: NodeJS.Timeout | undefined;
@@ -83,7 +85,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
 
 export class KubernetesSource implements ConfigSource {
   private readonly api: KubeApi;
-  private readonly resources: readonly KubeResource[];
+  private readonly resources: readonly ApiResource[];
   private readonly logger: ConfigSourceLogger;
   private readonly objects = new ObjectSet();
   private readonly listeners: ListenerSet;
@@ -169,13 +171,13 @@ export class KubernetesSource implements ConfigSource {
     await Promise.all([...stops, ...this.inFlight]);
   }
 
-  private async startWatch(resource: KubeResource): Promise<void> {
+  private async startWatch(resource: ApiResource): Promise<void> {
     const watch: ResourceWatch = { resource, informer: this.newInformer(resource), failures: 0, retryTimer: undefined };
     this.watches.set(resource.kind, watch);
     await this.run(watch, true);
   }
 
-  private newInformer(resource: KubeResource): WatchInformer {
+  private newInformer(resource: ApiResource): WatchInformer {
     const informer = this.api.createInformer(resource);
     const current = (): boolean => this.watches.get(resource.kind)?.informer === informer;
     const upsert = (raw: unknown): void => {

@@ -1,5 +1,5 @@
 // The real KubeApi (`loadKubeApi`, `loadTokenReviewer`: @kubernetes/client-node) against a fake API server on
-// loopback: discovery, list and watch of the informers, the merge patches of annotations and status, server-side
+// loopback: discovery, list and watch of the informers (with a field selector too), the merge patches of annotations and status, server-side
 // apply, delete (404 counts as gone) and TokenReview — the requests the controlplane makes in a cluster, checked on
 // the wire (paths, query, content types, bearer token, bodies).
 //
@@ -30,17 +30,23 @@ type JsonObject = Record<string, unknown>;
 
 /** Resources the fake server knows, by group/version: what discovery lists. */
 const DISCOVERY: Record<string, { name: string; kind: string; namespaced: boolean }[]> = {
-  v1: [{ name: 'pods', kind: 'Pod', namespaced: true }],
+  v1: [
+    { name: 'pods', kind: 'Pod', namespaced: true },
+    { name: 'configmaps', kind: 'ConfigMap', namespaced: true },
+  ],
   'security.istio.io/v1': [{ name: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true }],
   'apps/v1': [{ name: 'deployments', kind: 'Deployment', namespaced: true }],
   'authentication.k8s.io/v1': [{ name: 'tokenreviews', kind: 'TokenReview', namespaced: false }],
 };
 
-/** A kube-apiserver stand-in: discovery, list + watch of pods, and a record of every other request it answers. */
+/** A kube-apiserver stand-in: discovery, list + watch of pods and ConfigMaps, and a record of every other request. */
 class FakeApiServer {
   readonly requests: Recorded[] = [];
+  /** The query of every ConfigMap list and watch request. */
+  readonly configMapReads: Record<string, string>[] = [];
   private readonly pods = new Map<string, JsonObject>();
-  private readonly watches = new Set<http.ServerResponse>();
+  /** Open watches by collection path. */
+  private readonly watches = new Map<string, Set<http.ServerResponse>>();
   private resourceVersion = 10;
   private readonly server = http.createServer((req, res) => this.serve(req, res));
 
@@ -55,15 +61,21 @@ class FakeApiServer {
     const pod = this.pod(name);
     if (type === 'DELETED') this.pods.delete(name);
     else this.pods.set(name, pod);
-    for (const watch of this.watches) watch.write(`${JSON.stringify({ type, object: pod })}\n`);
+    this.tell('/api/v1/pods', type, pod);
   }
 
-  get openWatches(): number {
-    return this.watches.size;
+  /** Tells the open ConfigMap watches of a change, without filtering: what reaches them is what the selector asked. */
+  changeConfigMap(type: 'ADDED' | 'MODIFIED' | 'DELETED', namespace: string, name: string): void {
+    this.tell('/api/v1/configmaps', type, this.configMap(namespace, name));
+  }
+
+  openWatches(path?: string): number {
+    if (path !== undefined) return this.watches.get(path)?.size ?? 0;
+    return [...this.watches.values()].reduce((sum, open) => sum + open.size, 0);
   }
 
   async stop(): Promise<void> {
-    for (const watch of this.watches) watch.end();
+    for (const open of this.watches.values()) for (const watch of open) watch.end();
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
@@ -71,6 +83,25 @@ class FakeApiServer {
   private pod(name: string): JsonObject {
     this.resourceVersion++;
     return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', resourceVersion: String(this.resourceVersion) } };
+  }
+
+  private configMap(namespace: string, name: string): JsonObject {
+    this.resourceVersion++;
+    const metadata = { name, namespace, resourceVersion: String(this.resourceVersion) };
+    return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { 'root-cert.pem': 'PEM' } };
+  }
+
+  private tell(path: string, type: string, object: JsonObject): void {
+    for (const watch of this.watches.get(path) ?? []) watch.write(`${JSON.stringify({ type, object })}\n`);
+  }
+
+  private watch(path: string, res: http.ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+    const open = this.watches.get(path) ?? new Set<http.ServerResponse>();
+    this.watches.set(path, open);
+    open.add(res);
+    res.on('close', () => open.delete(res));
   }
 
   private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -91,13 +122,20 @@ class FakeApiServer {
       }
       if (req.method === 'GET' && url.pathname === '/api/v1/pods') {
         if (url.searchParams.get('watch') === 'true') {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.flushHeaders();
-          this.watches.add(res);
-          res.on('close', () => this.watches.delete(res));
+          this.watch(url.pathname, res);
           return;
         }
         json(200, { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: String(this.resourceVersion) }, items: [...this.pods.values()] });
+        return;
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v1/configmaps') {
+        this.configMapReads.push(Object.fromEntries(url.searchParams));
+        if (url.searchParams.get('watch') === 'true') {
+          this.watch(url.pathname, res);
+          return;
+        }
+        const items = [this.configMap('shop', 'istio-ca-root-cert')];
+        json(200, { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: String(this.resourceVersion) }, items });
         return;
       }
       this.requests.push({
@@ -133,7 +171,7 @@ for await (const text of createInterface({ input: process.stdin })) {
   try {
     if (command.op === 'watch') {
       const informer = api.createInformer(command.resource);
-      for (const verb of ['add', 'update', 'delete']) informer.on(verb, (object) => say({ event: verb, name: object.metadata.name }));
+      for (const verb of ['add', 'update', 'delete']) informer.on(verb, (object) => say({ event: verb, kind: object.kind, name: object.metadata.name }));
       informer.on('error', (error) => say({ event: 'error', message: String(error?.message ?? error) }));
       await informer.start();
       informers.push(informer);
@@ -209,6 +247,7 @@ class Driver {
 }
 
 const POD = { kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true };
+const ROOT_CERT_CONFIGMAPS = { kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', namespaced: true, fieldSelector: 'metadata.name=istio-ca-root-cert' };
 const AUTHORIZATION_POLICY = { kind: 'AuthorizationPolicy', group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies', namespaced: true };
 
 describe('loadKubeApi and loadTokenReviewer against an API server', () => {
@@ -256,7 +295,7 @@ describe('loadKubeApi and loadTokenReviewer against an API server', () => {
 
   it('lists, then watches: added, modified and deleted objects reach the informer', async () => {
     expect(await driver.run({ op: 'watch', resource: POD })).toEqual({ op: 'watch', ok: true, listed: ['a'] });
-    await driver.until(() => (server.openWatches > 0 ? true : undefined));
+    await driver.until(() => (server.openWatches('/api/v1/pods') > 0 ? true : undefined));
 
     server.change('ADDED', 'b');
     server.change('MODIFIED', 'a');
@@ -267,10 +306,32 @@ describe('loadKubeApi and loadTokenReviewer against an API server', () => {
       return seen.length >= 4 ? seen : undefined;
     });
     expect(events).toEqual([
-      { event: 'add', name: 'a' },
-      { event: 'add', name: 'b' },
-      { event: 'update', name: 'a' },
-      { event: 'delete', name: 'b' },
+      { event: 'add', kind: 'Pod', name: 'a' },
+      { event: 'add', kind: 'Pod', name: 'b' },
+      { event: 'update', kind: 'Pod', name: 'a' },
+      { event: 'delete', kind: 'Pod', name: 'b' },
+    ]);
+  });
+
+  it('lists and watches through the resource field selector', async () => {
+    expect(await driver.run({ op: 'watch', resource: ROOT_CERT_CONFIGMAPS })).toEqual({ op: 'watch', ok: true, listed: ['istio-ca-root-cert'] });
+    await driver.until(() => (server.openWatches('/api/v1/configmaps') > 0 ? true : undefined));
+    expect(server.configMapReads).toEqual([
+      expect.objectContaining({ fieldSelector: 'metadata.name=istio-ca-root-cert' }),
+      expect.objectContaining({ fieldSelector: 'metadata.name=istio-ca-root-cert', watch: 'true' }),
+    ]);
+    expect(server.configMapReads[0]).not.toHaveProperty('watch');
+
+    server.changeConfigMap('DELETED', 'shop', 'istio-ca-root-cert');
+    server.changeConfigMap('ADDED', 'shop', 'istio-ca-root-cert');
+    const events = await driver.until((lines) => {
+      const seen = lines.filter((line) => line.event !== undefined && line.kind === 'ConfigMap');
+      return seen.length >= 3 ? seen : undefined;
+    });
+    expect(events).toEqual([
+      { event: 'add', kind: 'ConfigMap', name: 'istio-ca-root-cert' },
+      { event: 'delete', kind: 'ConfigMap', name: 'istio-ca-root-cert' },
+      { event: 'add', kind: 'ConfigMap', name: 'istio-ca-root-cert' },
     ]);
   });
 
@@ -331,6 +392,8 @@ describe('loadKubeApi and loadTokenReviewer against an API server', () => {
 
   it('stops the informers: the watch connection is closed', async () => {
     expect(await driver.run({ op: 'stop' })).toEqual({ op: 'stop', ok: true });
-    await driver.until(() => (server.openWatches === 0 ? true : undefined));
+    const deadline = Date.now() + 3_000;
+    while (server.openWatches() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect({ pods: server.openWatches('/api/v1/pods'), configMaps: server.openWatches('/api/v1/configmaps') }).toEqual({ pods: 0, configMaps: 0 });
   });
 });
