@@ -31,7 +31,7 @@ export interface CniNodeOptions {
   readonly source?: ConfigSource;
   /** Run host-side commands (probe rules) in this netns instead of the agent's own (tests). */
   readonly hostNetnsPath?: string;
-  /** The built plugin entry point the launcher runs; default next to this file. */
+  /** The built plugin entry point the launcher runs (or the bundle copies); default next to this file. */
   readonly pluginScript?: string;
 }
 
@@ -113,6 +113,7 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
       const installed = await installCniPlugin({
         binDir: config.WEFT_CNI_BIN_DIR,
         netDir: config.WEFT_CNI_NET_DIR,
+        runtime: config.WEFT_CNI_PLUGIN_RUNTIME,
         nodePath: process.execPath,
         pluginScript: options.pluginScript ?? path.join(__dirname, 'plugin', 'plugin-main.js'),
         entry: { type: PLUGIN_TYPE, agentSocket: pluginSocket, excludeNamespaces: config.EXCLUDE_NAMESPACES },

@@ -34,6 +34,13 @@ const schema = z.object({
   WEFT_CNI_INSTALL: flag.default(true),
   WEFT_CNI_BIN_DIR: z.string().default('/opt/cni/bin'),
   WEFT_CNI_NET_DIR: z.string().default('/etc/cni/net.d'),
+  /**
+   * How the installed plugin gets a Node runtime. `bundled`: Node, its loader, its shared libraries and the plugin are
+   * copied into `<WEFT_CNI_BIN_DIR>/weft-cni.d/`, as a Kubernetes node needs (the runtime runs the plugin on the host,
+   * outside this container). `host`: the launcher runs this process's Node on the built plugin in place, for a node
+   * that shares the agent's filesystem (the local cluster).
+   */
+  WEFT_CNI_PLUGIN_RUNTIME: z.enum(['bundled', 'host']).default('bundled'),
   /** /readyz, /healthz, /metrics, /debug/pods (istio-cni serves readiness on 8000). */
   WEFT_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   WEFT_LISTEN_ADDRESS: z.string().default('0.0.0.0'),

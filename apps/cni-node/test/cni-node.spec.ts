@@ -168,6 +168,8 @@ describe('cni-node agent on a test node', () => {
   it('installs itself last in the node conflist and in the CNI bin dir', () => {
     expect(conflist.plugins.map((p) => p['type'])).toEqual(['bridge', 'weft-cni']);
     expect(existsSync(path.join(dir, 'bin', 'weft-cni'))).toBe(true);
+    // The default runtime: the chain below runs the bundled Node from weft-cni.d, not this process's.
+    expect(existsSync(path.join(dir, 'bin', 'weft-cni.d', 'node'))).toBe(true);
   });
 
   it('an ambient pod: ADD returns the bridge result unchanged, the §5.3 rules are in its netns, ztunnel gets Add with a usable netns fd', async () => {

@@ -416,6 +416,8 @@ export class LocalCluster {
         WEFT_IPTABLES_BACKEND: 'nft',
         WEFT_CNI_BIN_DIR: path.join(node.dir, 'bin'),
         WEFT_CNI_NET_DIR: path.join(node.dir, 'net.d'),
+        // The node netns shares this machine's filesystem: the plugin runs this Node in place, no bundle to copy.
+        WEFT_CNI_PLUGIN_RUNTIME: 'host',
         WEFT_DRAIN_DEADLINE_MS: '2000',
         LOG_LEVEL: this.logLevel,
       },

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -40,11 +40,12 @@ describe('installCniPlugin', () => {
     const binDir = path.join(dir, 'bin');
     await writeFile(path.join(netDir, '10-pods.conflist'), JSON.stringify(base));
     await writeFile(path.join(netDir, '20-other.conflist'), JSON.stringify(base));
-    const options = { binDir, netDir, entry, nodePath: '/usr/bin/node', pluginScript: '/opt/weft/plugin-main.js' };
+    const options = { binDir, netDir, entry, runtime: 'host' as const, nodePath: '/usr/bin/node', pluginScript: '/opt/weft/plugin-main.js' };
 
     const first = await installCniPlugin(options);
+    expect(first.written).toEqual(['weft-cni']);
     const once = await readFile(first.conflist, 'utf8');
-    await installCniPlugin(options);
+    expect((await installCniPlugin(options)).written).toEqual([]);
     expect(await readFile(first.conflist, 'utf8')).toBe(once);
     expect(first.conflist).toBe(path.join(netDir, '10-pods.conflist'));
     expect((JSON.parse(once) as { plugins: unknown[] }).plugins).toHaveLength(3);
@@ -58,7 +59,32 @@ describe('installCniPlugin', () => {
 
   it('fails clearly when the node has no network config yet', async () => {
     await expect(
-      installCniPlugin({ binDir: path.join(dir, 'bin'), netDir: path.join(dir, 'net.d'), entry, nodePath: 'node', pluginScript: 'p.js' }),
+      installCniPlugin({ binDir: path.join(dir, 'bin'), netDir: path.join(dir, 'net.d'), entry, runtime: 'bundled', nodePath: 'node', pluginScript: 'p.js' }),
     ).rejects.toThrow(/no \.conflist/);
+    expect(await readdir(path.join(dir, 'bin'))).toEqual([]);
+  });
+
+  it('bundled: the launcher and weft-cni.d; host afterwards drops the bundle; uninstall removes both', async () => {
+    const netDir = path.join(dir, 'net.d');
+    const binDir = path.join(dir, 'bin');
+    const pluginDir = path.join(dir, 'plugin');
+    await mkdir(pluginDir);
+    for (const file of ['plugin-main.js', 'cni-protocol.js']) await writeFile(path.join(pluginDir, file), '');
+    await writeFile(path.join(netDir, '10-pods.conflist'), JSON.stringify(base));
+    const options = { binDir, netDir, entry, nodePath: process.execPath, pluginScript: path.join(pluginDir, 'plugin-main.js') };
+
+    const bundled = await installCniPlugin({ ...options, runtime: 'bundled' });
+    expect(bundled.binary).toBe(path.join(binDir, 'weft-cni'));
+    expect(bundled.written).toEqual(expect.arrayContaining(['weft-cni', 'weft-cni.d/node', 'weft-cni.d/plugin/plugin-main.js']));
+    expect((await readdir(binDir)).sort()).toEqual(['weft-cni', 'weft-cni.d']);
+    expect(await readFile(bundled.binary, 'utf8')).toContain('--library-path "$dir/lib"');
+
+    await installCniPlugin({ ...options, runtime: 'host' });
+    expect(await readdir(binDir)).toEqual(['weft-cni']);
+    await installCniPlugin({ ...options, runtime: 'bundled' });
+
+    await uninstallCniPlugin({ binDir, netDir });
+    expect(await readdir(binDir)).toEqual([]);
+    expect(JSON.parse(await readFile(path.join(netDir, '10-pods.conflist'), 'utf8'))).toEqual(base);
   });
 });
