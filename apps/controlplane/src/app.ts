@@ -191,7 +191,13 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
       const waypoints = createWaypointController({
         api: kubeApi,
         source,
-        image: config.WAYPOINT_IMAGE,
+        deployment: {
+          image: config.WAYPOINT_IMAGE,
+          // The name the 15012 serving certificate carries, as ztunnel dials it.
+          xdsAddress: `istiod.${config.POD_NAMESPACE}.svc:15012`,
+          trustDomain: config.TRUST_DOMAIN,
+          clusterId: config.CLUSTER_ID,
+        },
         domainSuffix: config.CLUSTER_DOMAIN,
         logger: messageFirst(logger, 'waypoint-controller'),
       });

@@ -102,7 +102,7 @@ describe('waypoint controller (fake KubeApi)', () => {
     controller = createWaypointController({
       api,
       source,
-      image: 'registry.example/waypoint:1',
+      deployment: { image: 'registry.example/waypoint:1' },
       domainSuffix: 'cluster.local',
       logger,
       retryMinMs: 20,
@@ -200,7 +200,7 @@ describe('waypoint controller (fake KubeApi)', () => {
     await controller.close();
     const quiet = (): void => undefined;
     const logger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
-    controller = createWaypointController({ api, source, image: 'w:1', domainSuffix: 'cluster.local', logger, resyncIntervalMs: 50 });
+    controller = createWaypointController({ api, source, deployment: { image: 'w:1' }, domainSuffix: 'cluster.local', logger, resyncIntervalMs: 50 });
     controller.start();
     source.upsert(gateway());
     await eventually(() => api.keys('apply').length >= 6, 'the resync re-apply');

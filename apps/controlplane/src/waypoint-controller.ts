@@ -3,7 +3,7 @@
 // that went, and writes the Gateways' status. The decisions are pipeline/waypoint-*.ts; this file does the I/O.
 
 import { KUBE_RESOURCES, type ConfigSource, type KubeApi, type KubeResource } from '@weft/config-source';
-import type { KubeObject } from '@weft/mesh-config';
+import type { KubeObject, WaypointDeploymentOptions } from '@weft/mesh-config';
 
 import type { MessageFirstLogger } from './logging';
 import { ReconcileLoop } from './reconcile-loop';
@@ -21,8 +21,8 @@ export const WAYPOINT_CLOSE_DEADLINE_MS = 5_000;
 export interface WaypointControllerOptions {
   readonly api: Pick<KubeApi, 'applyObject' | 'deleteObject' | 'mergePatchStatus'>;
   readonly source: Pick<ConfigSource, 'subscribe' | 'snapshot'>;
-  /** The waypoint proxy image (`WAYPOINT_IMAGE`). */
-  readonly image: string;
+  /** Image (`WAYPOINT_IMAGE`), controlplane address, trust domain and cluster of the waypoint Deployments. */
+  readonly deployment: WaypointDeploymentOptions;
   /** Kubernetes cluster domain, for the Service hostname in the Gateway status (`CLUSTER_DOMAIN`). */
   readonly domainSuffix: string;
   readonly logger: MessageFirstLogger;
@@ -123,7 +123,7 @@ class KubeWaypointController implements WaypointController {
     const objects = watchedObjects(this.source);
     const reapplyAll = this.reapplyAll;
     this.reapplyAll = false;
-    const plan = planWaypointObjects({ objects, applied: this.lastApplied, image: this.options.image, reapplyAll });
+    const plan = planWaypointObjects({ objects, applied: this.lastApplied, deployment: this.options.deployment, reapplyAll });
     if (plan.unowned.length > 0) this.logger.warn('waypoint Gateways without uid cannot own objects; skipped', { gateways: plan.unowned });
     let failed = 0;
     for (const object of plan.apply) {

@@ -20,9 +20,24 @@ export function isWaypointGateway(obj: { readonly kind?: string; readonly spec?:
 }
 
 const fieldEnv = (name: string, fieldPath: string): Record<string, unknown> => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+const settingEnv = (name: string, value: string | undefined): Record<string, unknown>[] => (value === undefined ? [] : [{ name, value }]);
 
-/** ServiceAccount, Service and Deployment of a waypoint Gateway; `image` overrides {@link WAYPOINT_IMAGE}. */
-export function waypointWorkloadObjects(gateway: KubeObject, image = WAYPOINT_IMAGE): KubeObject[] {
+/** How the controlplane deploys waypoints: what differs between installs. */
+export interface WaypointDeploymentOptions {
+  /** Default {@link WAYPOINT_IMAGE}. */
+  readonly image?: string;
+  /** The controlplane's xDS and CA address (`istiod.<its namespace>.svc:15012`); default: the waypoint's own default. */
+  readonly xdsAddress?: string;
+  readonly trustDomain?: string;
+  readonly clusterId?: string;
+}
+
+/** Where a waypoint's credentials are mounted: the paths its config reads by default (`WEFT_TOKEN_FILE`, `XDS_ROOT_CA`). */
+export const WAYPOINT_TOKEN_DIR = '/var/run/secrets/tokens';
+export const WAYPOINT_ROOT_CERT_DIR = '/var/run/secrets/istio';
+
+/** ServiceAccount, Service and Deployment of a waypoint Gateway. */
+export function waypointWorkloadObjects(gateway: KubeObject, options: WaypointDeploymentOptions = {}): KubeObject[] {
   const name = gateway.metadata.name;
   const namespace = gateway.metadata.namespace ?? 'default';
   const owner = { apiVersion: gateway.apiVersion, kind: 'Gateway', name, ...(gateway.metadata.uid === undefined ? {} : { uid: gateway.metadata.uid }), controller: true };
@@ -70,7 +85,7 @@ export function waypointWorkloadObjects(gateway: KubeObject, image = WAYPOINT_IM
             containers: [
               {
                 name: 'istio-proxy',
-                image,
+                image: options.image ?? WAYPOINT_IMAGE,
                 ports: [
                   { name: 'status-port', containerPort: 15021, protocol: 'TCP' },
                   { name: 'mesh', containerPort: 15008, protocol: 'TCP' },
@@ -83,9 +98,31 @@ export function waypointWorkloadObjects(gateway: KubeObject, image = WAYPOINT_IM
                   fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
                   fieldEnv('INSTANCE_IP', 'status.podIP'),
                   fieldEnv('NODE_NAME', 'spec.nodeName'),
+                  ...settingEnv('XDS_ADDRESS', options.xdsAddress),
+                  ...settingEnv('CA_ADDRESS', options.xdsAddress),
+                  ...settingEnv('TRUST_DOMAIN', options.trustDomain),
+                  ...settingEnv('CLUSTER_ID', options.clusterId),
                 ],
                 readinessProbe: { httpGet: { path: '/healthz/ready', port: 15021 } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  runAsNonRoot: true,
+                  runAsUser: 1337,
+                  runAsGroup: 1337,
+                  capabilities: { drop: ['ALL'] },
+                },
+                volumeMounts: [
+                  { name: 'istio-token', mountPath: WAYPOINT_TOKEN_DIR, readOnly: true },
+                  { name: 'istiod-ca-cert', mountPath: WAYPOINT_ROOT_CERT_DIR, readOnly: true },
+                ],
               },
+            ],
+            volumes: [
+              // Its own service-account token, for the audience the CA reviews; the CA signs its identity with it.
+              { name: 'istio-token', projected: { sources: [{ serviceAccountToken: { path: 'istio-token', audience: 'istio-ca', expirationSeconds: 43_200 } }] } },
+              // The mesh root the controlplane publishes in every namespace, to trust 15012.
+              { name: 'istiod-ca-cert', configMap: { name: 'istio-ca-root-cert' } },
             ],
           },
         },

@@ -24,7 +24,7 @@ const otherClass: KubeObject = {
 
 /** What the controller remembers after applying everything planned for `objects`. */
 function appliedFor(objects: readonly KubeObject[], image = WAYPOINT_IMAGE): Map<string, AppliedObject> {
-  const plan = planWaypointObjects({ objects, applied: new Map(), image });
+  const plan = planWaypointObjects({ objects, applied: new Map(), deployment: { image } });
   return new Map(plan.apply.map((object) => [object.key, appliedRecord(object)]));
 }
 
@@ -47,13 +47,13 @@ describe('planWaypointObjects', () => {
     ['a Gateway being deleted counts as gone', [gateway('waypoint', { deleting: true })], appliedFor([gateway('waypoint')]), [], [...WAYPOINT_KEYS].reverse()],
     ['a Gateway of another class: nothing', [otherClass], new Map(), [], []],
   ])('%s', (_name, objects, applied, apply, remove) => {
-    const plan = planWaypointObjects({ objects, applied, image: WAYPOINT_IMAGE });
+    const plan = planWaypointObjects({ objects, applied, deployment: { image: WAYPOINT_IMAGE } });
     expect(keys(plan.apply)).toEqual(apply);
     expect(keys(plan.remove)).toEqual(remove);
   });
 
   it('owns every object by the Gateway so Kubernetes garbage-collects them', () => {
-    const plan = planWaypointObjects({ objects: [gateway('waypoint')], applied: new Map(), image: WAYPOINT_IMAGE });
+    const plan = planWaypointObjects({ objects: [gateway('waypoint')], applied: new Map(), deployment: { image: WAYPOINT_IMAGE } });
     for (const { object } of plan.apply) {
       expect(object.metadata.ownerReferences).toEqual([
         { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name: 'waypoint', uid: 'uid-waypoint', controller: true },
@@ -63,26 +63,26 @@ describe('planWaypointObjects', () => {
   });
 
   it('re-applies only the Deployment when only the image changes', () => {
-    const plan = planWaypointObjects({ objects: [gateway('waypoint')], applied: appliedFor([gateway('waypoint')]), image: 'registry/waypoint:2' });
+    const plan = planWaypointObjects({ objects: [gateway('waypoint')], applied: appliedFor([gateway('waypoint')]), deployment: { image: 'registry/waypoint:2' } });
     expect(keys(plan.apply)).toEqual(['Deployment/shop/waypoint']);
     expect(JSON.stringify(plan.apply[0]?.object)).toContain('registry/waypoint:2');
   });
 
   it('re-applies everything on a resync', () => {
-    const plan = planWaypointObjects({ objects: [gateway('waypoint')], applied: appliedFor([gateway('waypoint')]), image: WAYPOINT_IMAGE, reapplyAll: true });
+    const plan = planWaypointObjects({ objects: [gateway('waypoint')], applied: appliedFor([gateway('waypoint')]), deployment: { image: WAYPOINT_IMAGE }, reapplyAll: true });
     expect(keys(plan.apply)).toEqual(WAYPOINT_KEYS);
   });
 
   it('keeps one Gateway when another goes', () => {
     const both = [gateway('waypoint'), gateway('second')];
-    const plan = planWaypointObjects({ objects: [gateway('second')], applied: appliedFor(both), image: WAYPOINT_IMAGE });
+    const plan = planWaypointObjects({ objects: [gateway('second')], applied: appliedFor(both), deployment: { image: WAYPOINT_IMAGE } });
     expect(plan.apply).toEqual([]);
     expect(keys(plan.remove)).toEqual([...WAYPOINT_KEYS].reverse());
     expect([...plan.desired.keys()].every((key) => key.endsWith('/second'))).toBe(true);
   });
 
   it('leaves out a Gateway without uid (it cannot be an owner) and says so', () => {
-    const plan = planWaypointObjects({ objects: [gateway('waypoint', { uid: '' })], applied: new Map(), image: WAYPOINT_IMAGE });
+    const plan = planWaypointObjects({ objects: [gateway('waypoint', { uid: '' })], applied: new Map(), deployment: { image: WAYPOINT_IMAGE } });
     expect(plan.apply).toEqual([]);
     expect(plan.unowned).toEqual(['shop/waypoint']);
   });

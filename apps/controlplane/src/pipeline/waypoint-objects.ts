@@ -3,7 +3,7 @@
 // garbage collector removes them with it, and the writes that take the cluster from what was applied last to that.
 // Pure: the controller (waypoint-controller.ts) does the writes.
 
-import { isWaypointGateway, objectKey, waypointWorkloadObjects, type KubeObject } from '@weft/mesh-config';
+import { isWaypointGateway, objectKey, waypointWorkloadObjects, type KubeObject, type WaypointDeploymentOptions } from '@weft/mesh-config';
 
 export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
 
@@ -30,7 +30,8 @@ export interface WaypointObjectsInput {
   readonly objects: readonly KubeObject[];
   /** What was applied and not deleted since, by key. */
   readonly applied: ReadonlyMap<string, AppliedObject>;
-  readonly image: string;
+  /** Image, controlplane address, trust domain and cluster of the waypoint Deployments. */
+  readonly deployment: WaypointDeploymentOptions;
   /** Apply every desired object even if unchanged (a periodic resync repairs edits made by others). */
   readonly reapplyAll?: boolean;
 }
@@ -74,9 +75,9 @@ export function isActiveWaypointGateway(object: KubeObject): boolean {
  * The Gateway's objects with a controller ownerReference to it. Kubernetes garbage-collects them when the Gateway
  * goes, even if the controlplane is down at the time; `uid` is required by the API server.
  */
-export function ownedWaypointObjects(gateway: KubeObject, uid: string, image: string): KubeObject[] {
+export function ownedWaypointObjects(gateway: KubeObject, uid: string, deployment: WaypointDeploymentOptions): KubeObject[] {
   const owner = { apiVersion: GATEWAY_API_VERSION, kind: 'Gateway', name: gateway.metadata.name, uid, controller: true };
-  return waypointWorkloadObjects(gateway, image).map((object) => ({
+  return waypointWorkloadObjects(gateway, deployment).map((object) => ({
     ...object,
     metadata: { ...object.metadata, ownerReferences: [owner] },
   }));
@@ -94,7 +95,7 @@ export function planWaypointObjects(input: WaypointObjectsInput): WaypointObject
       unowned.push(gatewayRef);
       continue;
     }
-    for (const object of ownedWaypointObjects(gateway, uid, input.image)) {
+    for (const object of ownedWaypointObjects(gateway, uid, input.deployment)) {
       const key = objectKey(object);
       desired.set(key, {
         key,
