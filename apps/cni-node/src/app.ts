@@ -7,8 +7,10 @@ import * as path from 'node:path';
 import {
   createKubernetesSource,
   createManifestDirectorySource,
+  KUBE_RESOURCES,
   loadKubeApi,
   type ConfigSource,
+  type KubeResource,
 } from '@weft/config-source';
 import { renderPrometheus } from '@weft/metrics';
 import { CleanupStack } from '@weft/process-lifecycle';
@@ -49,6 +51,20 @@ async function detectBackend(config: CniNodeConfig): Promise<IptablesBackend> {
   return chooseIptablesBackend(await save('iptables-legacy-save'), await save('iptables-nft-save'));
 }
 
+/**
+ * What the agent watches in Kubernetes: Namespaces (their dataplane-mode label) and only the Pods scheduled on its
+ * node, selected by the API server as istio-cni does, so every node does not cache every pod of the cluster. The
+ * chart's RBAC grants exactly these.
+ */
+export function cniNodeResources(nodeName: string): KubeResource[] {
+  const resource = (kind: KubeResource['kind']): KubeResource => {
+    const found = KUBE_RESOURCES.find((r) => r.kind === kind);
+    if (found === undefined) throw new Error(`no API resource for ${kind}`);
+    return found;
+  };
+  return [resource('Namespace'), { ...resource('Pod'), fieldSelector: `spec.nodeName=${nodeName}` }];
+}
+
 function createSource(config: CniNodeConfig, logger: pino.Logger): Promise<ConfigSource> | ConfigSource {
   const sourceLogger = {
     debug: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.debug({ ...fields }, message),
@@ -57,7 +73,7 @@ function createSource(config: CniNodeConfig, logger: pino.Logger): Promise<Confi
     error: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.error({ ...fields }, message),
   };
   if (config.WEFT_CONFIG_SOURCE === 'kubernetes') {
-    return loadKubeApi().then((api) => createKubernetesSource({ api, logger: sourceLogger }));
+    return loadKubeApi().then((api) => createKubernetesSource({ api, resources: cniNodeResources(config.NODE_NAME), logger: sourceLogger }));
   }
   const statusFile = config.WEFT_STATUS_FILE !== '' ? config.WEFT_STATUS_FILE : path.join(config.WEFT_MANIFEST_DIR, '.weft', `cni-${config.NODE_NAME}.json`);
   return createManifestDirectorySource({ directory: config.WEFT_MANIFEST_DIR, statusFile, logger: sourceLogger });

@@ -4,6 +4,7 @@
 
 import { containerEnv, findObject, podSpec, renderChart, volumeForFile, type PodContainer, type PodSpec } from '@weft/testing';
 
+import { cniNodeResources } from '../src/app';
 import { parseCniNodeConfig, type CniNodeConfig } from '../src/config';
 
 jest.setTimeout(30_000);
@@ -41,5 +42,20 @@ describe('the Helm chart’s cni-node agent', () => {
     const zdsDir = config.WEFT_ZDS_SOCKET.slice(0, config.WEFT_ZDS_SOCKET.lastIndexOf('/'));
     expect(volumeForFile(pod, container, config.WEFT_ZDS_SOCKET)?.hostPath?.path).toBe(zdsDir);
     expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: config.WEFT_HEALTH_PORT });
+  });
+
+  it('is granted exactly what the agent watches and writes in Kubernetes mode', async () => {
+    const role = findObject(await renderChart(), 'ClusterRole', 'weft-cni-istio-system');
+    const rules = (role['rules'] as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((rule) =>
+      rule.apiGroups.flatMap((group) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group}/${resource}:${verb}`))),
+    );
+    const needed = cniNodeResources('node-a').flatMap((r) => ['get', 'list', 'watch'].map((verb) => `${r.group}/${r.plural}:${verb}`));
+    // The ambient.istio.io/redirection annotation on its pods.
+    needed.push('/pods:patch');
+    expect([...rules].sort()).toEqual([...needed].sort());
+  });
+
+  it('watches only the pods of its own node', () => {
+    expect(cniNodeResources('node-a').map((r) => `${r.kind}${r.fieldSelector === undefined ? '' : `?${r.fieldSelector}`}`)).toEqual(['Namespace', 'Pod?spec.nodeName=node-a']);
   });
 });
