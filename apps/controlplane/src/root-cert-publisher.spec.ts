@@ -3,6 +3,7 @@
 // being deleted, how it retries, that a new root is republished, and that close() stops it.
 import { ObjectSet, type ConfigListener, type ConfigSource, type KubeApi } from '@weft/config-source';
 import { objectKey, type KubeObject } from '@weft/mesh-config';
+import { eventually } from '@weft/testing';
 
 import type { MessageFirstLogger } from './logging';
 import { rootCertConfigMap } from './pipeline/root-cert-configmaps';
@@ -96,14 +97,6 @@ function pod(name: string): KubeObject {
 function terminatingError(ns: string): Error {
   const body = { kind: 'Status', code: 403, reason: 'Forbidden', details: { causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated` }] } };
   return Object.assign(new Error('HTTP-Code: 403'), { code: 403, body: JSON.stringify(body) });
-}
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));

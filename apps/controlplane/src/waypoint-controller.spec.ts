@@ -2,6 +2,7 @@
 // ObjectSet: what it writes when Gateways come, change and go, how it retries, and that close() stops it.
 import { ObjectSet, type ConfigListener, type ConfigSource, type KubeApi, type KubeResource } from '@weft/config-source';
 import { objectKey, waypointGateway, type KubeObject } from '@weft/mesh-config';
+import { eventually } from '@weft/testing';
 
 import type { MessageFirstLogger } from './logging';
 import { createWaypointController, type WaypointController } from './waypoint-controller';
@@ -72,14 +73,6 @@ function gateway(labels?: Record<string, string>): KubeObject {
 }
 
 const WAYPOINT_KEYS = ['ServiceAccount/shop/waypoint', 'Service/shop/waypoint', 'Deployment/shop/waypoint'];
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 
