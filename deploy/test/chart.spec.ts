@@ -115,6 +115,11 @@ describe('the Helm chart', () => {
       expect(allows(role, 'gateway.networking.k8s.io', 'gateways/status', 'patch')).toBe(true);
       expect(allows(role, 'authentication.k8s.io', 'tokenreviews', 'create')).toBe(true);
       for (const verb of ['get', 'list', 'watch', 'create', 'patch']) expect([verb, allows(role, '', 'configmaps', verb)]).toEqual([verb, true]);
+      // The self-signed root: read, and created once, in its own namespace only.
+      const own = findObject(objects, 'Role', 'weft-istiod');
+      expect(own.metadata.namespace).toBe('istio-system');
+      for (const verb of ['get', 'create']) expect([verb, allows(own, '', 'secrets', verb)]).toEqual([verb, true]);
+      expect(allows(role, '', 'secrets', 'get')).toBe(false);
     });
 
     it("lets it create, apply and delete every object of a waypoint's deployment", () => {

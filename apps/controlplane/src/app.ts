@@ -15,7 +15,7 @@ import {
   type KubeApi,
   type ObjectStatus,
 } from '@weft/config-source';
-import { createCertificateAuthority, type CertificateAuthority } from '@weft/identity';
+import type { CertificateAuthority } from '@weft/identity';
 import { WATCHED_KINDS, type KubeObject, type WaypointInfo } from '@weft/mesh-config';
 import {
   addCertificateService,
@@ -40,6 +40,7 @@ import {
 import { createCertificateService, type CertificateService } from './ca/certificate-service';
 import { createFileCaStorage } from './ca/file-ca-storage';
 import { createNodeAuthorizer } from './ca/node-authorizer';
+import { createRoutedCaStorage, createSecretCaStorage, startCertificateAuthority } from './ca/secret-ca-storage';
 import { issueServingCertificate } from './ca/serving-certificate';
 import { createServingCertificateRotator, type ServingCertificateRotator } from './ca/serving-certificate-rotator';
 import type { ControlplaneConfig } from './config';
@@ -126,16 +127,24 @@ async function createAuthenticator(config: ControlplaneConfig): Promise<CallerAu
   return createBootstrapTokenAuthenticator(await loadBootstrapTokens(config.WEFT_BOOTSTRAP_TOKENS_FILE));
 }
 
-async function createCa(config: ControlplaneConfig): Promise<CertificateAuthority> {
-  const created = await createCertificateAuthority({
-    storage: createFileCaStorage(config.WEFT_CA_DIR),
+/** Plug-in files from `WEFT_CA_DIR`; the self-signed root there too, or in the `WEFT_CA_SECRET` Secret (Kubernetes). */
+async function createCa(config: ControlplaneConfig, kubeApi: KubeApi | undefined): Promise<CertificateAuthority> {
+  const files = createFileCaStorage(config.WEFT_CA_DIR);
+  const secret =
+    config.WEFT_CA_SECRET === ''
+      ? undefined
+      : createSecretCaStorage({ api: kubeApi ?? (await loadKubeApi()), namespace: config.POD_NAMESPACE, name: config.WEFT_CA_SECRET });
+  const options = {
+    storage: secret === undefined ? files : createRoutedCaStorage({ directory: files, secret }),
     trustDomain: config.TRUST_DOMAIN,
     defaultTtlSeconds: config.DEFAULT_WORKLOAD_CERT_TTL_SECONDS,
     maxTtlSeconds: config.MAX_WORKLOAD_CERT_TTL_SECONDS,
-  });
+  };
+  const created = await startCertificateAuthority(options, secret);
   if (!created.ok) {
     const { code, message } = created.error;
-    throw new CaError('ERR_CA_CONFIG_INVALID', `CA in ${config.WEFT_CA_DIR}: ${code}: ${message}`);
+    const where = secret === undefined ? config.WEFT_CA_DIR : `${config.WEFT_CA_DIR} and Secret ${config.POD_NAMESPACE}/${config.WEFT_CA_SECRET}`;
+    throw new CaError('ERR_CA_CONFIG_INVALID', `CA in ${where}: ${code}: ${message}`);
   }
   return created.value;
 }
@@ -178,8 +187,8 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
 
   try {
     // 1. CA and the callers it trusts.
-    const ca = await createCa(config);
-    logger.info({ source: ca.source, dir: config.WEFT_CA_DIR }, 'CA loaded');
+    const ca = await createCa(config, options.kubeApi);
+    logger.info({ source: ca.source, dir: config.WEFT_CA_DIR, secret: config.WEFT_CA_SECRET }, 'CA loaded');
     const authenticator = options.authenticator ?? (await createAuthenticator(config));
 
     // 2. Config, computed into resources on every batch of changes.

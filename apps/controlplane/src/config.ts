@@ -9,8 +9,14 @@ const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''));
 
+/** A Kubernetes object name (RFC 1123 subdomain), or '' for "not set". */
+const objectName = z
+  .string()
+  .max(253)
+  .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a Kubernetes object name');
+
 /** Environment variable → setting. Defaults follow istiod where it has one. */
-const schema = z.object({
+const settings = z.object({
   /** Where configuration comes from: a watched manifest directory (the embedded default) or the Kubernetes API. */
   WEFT_CONFIG_SOURCE: z.enum(['manifests', 'kubernetes']).default('manifests'),
   /** The manifest directory (manifests mode). */
@@ -24,8 +30,13 @@ const schema = z.object({
   /** /ready, /metrics, /debug/* (istiod `http-monitoring`). */
   WEFT_MONITORING_PORT: port.default(15014),
   WEFT_LISTEN_ADDRESS: z.string().default('0.0.0.0'),
-  /** Directory of the CA: plug-in `cacerts` files, or where the self-signed root is persisted. */
+  /** Directory of the CA: plug-in `cacerts` files, and where the self-signed root is persisted unless WEFT_CA_SECRET is set. */
   WEFT_CA_DIR: z.string().default('./var/ca'),
+  /**
+   * Kubernetes mode: the Secret in POD_NAMESPACE that keeps the self-signed root, as istiod's `istio-ca-secret`
+   * (the Helm chart sets that name). '' keeps it in WEFT_CA_DIR.
+   */
+  WEFT_CA_SECRET: objectName.default(''),
   /** Manifest mode: the per-node ztunnel bootstrap tokens (see ca/caller-authenticator.ts for the format). */
   WEFT_BOOTSTRAP_TOKENS_FILE: z.string().default(''),
   /** Callers allowed to impersonate workloads on their node (istiod `CA_TRUSTED_NODE_ACCOUNTS`). */
@@ -52,13 +63,24 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 
+// Rules across settings. zod runs them only when the settings they read parsed, so each problem is reported once.
+const schema = settings.superRefine((config, ctx) => {
+  if (config.WEFT_CA_SECRET !== '' && config.WEFT_CONFIG_SOURCE !== 'kubernetes') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEFT_CA_SECRET'],
+      message: 'a Secret keeps the CA root only in Kubernetes mode (WEFT_CONFIG_SOURCE=kubernetes); unset it to keep the root in WEFT_CA_DIR',
+    });
+  }
+});
+
 export type ControlplaneConfig = Readonly<z.infer<typeof schema>>;
 
 export type ConfigResult = { ok: true; config: ControlplaneConfig } | { ok: false; errors: string[] };
 
 /** Parses the environment (or any string map) into the frozen config; every invalid variable is reported. */
 export function parseControlplaneConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
-  const known = Object.fromEntries(Object.keys(schema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
+  const known = Object.fromEntries(Object.keys(settings.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
   const result = schema.safeParse(known);
   if (!result.success) {
     return {

@@ -1,6 +1,8 @@
 // The real KubeApi over @kubernetes/client-node. That package is ESM-only while this workspace is CommonJS, so
 // it is loaded with a dynamic import() here and nowhere else; importing the library never loads it.
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { KubeObject } from '@weft/mesh-config';
+
 import type { KubeApi, WatchInformer } from './kubernetes-source';
 import { apiVersionOf, resourcePath, statusCodeOf, type ApiResource } from './kubernetes-resources';
 
@@ -57,6 +59,15 @@ export async function loadKubeApi(options: KubeApiOptions = {}): Promise<KubeApi
       const body = object as unknown as KubernetesObject;
       await objects.patch(body, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply);
     },
+    async createObject(object) {
+      try {
+        await objects.create(object as unknown as KubernetesObject, undefined, undefined, fieldManager);
+        return true;
+      } catch (cause) {
+        if (statusCodeOf(cause) === 409) return false;
+        throw cause;
+      }
+    },
     async deleteObject(apiVersion, kind, namespace, name) {
       try {
         const metadata = { name, ...(namespace === '' ? {} : { namespace }) };
@@ -64,6 +75,16 @@ export async function loadKubeApi(options: KubeApiOptions = {}): Promise<KubeApi
         await objects.delete({ apiVersion, kind, metadata }, undefined, undefined, undefined, undefined, 'Background');
       } catch (cause) {
         if (statusCodeOf(cause) !== 404) throw cause;
+      }
+    },
+    async getObject(apiVersion, kind, namespace, name) {
+      try {
+        const metadata = { name, ...(namespace === '' ? {} : { namespace }) };
+        const object = await objects.read<KubernetesObject>({ apiVersion, kind, metadata });
+        return object as unknown as KubeObject;
+      } catch (cause) {
+        if (statusCodeOf(cause) === 404) return undefined;
+        throw cause;
       }
     },
   };

@@ -107,6 +107,14 @@ class FakeApi implements KubeApi {
   async deleteObject(): Promise<void> {
     throw new Error('the source never deletes objects');
   }
+
+  async createObject(): Promise<boolean> {
+    throw new Error('the source never creates objects');
+  }
+
+  async getObject(): Promise<undefined> {
+    throw new Error('the source never reads single objects');
+  }
 }
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -59,8 +59,15 @@ export interface KubeApi {
    * force): creates it or makes the fields Weft manages match, taking them over from other managers.
    */
   applyObject(object: KubeObject): Promise<void>;
+  /**
+   * Creates an object if none of its name exists: true when this call created it, false when it already existed
+   * (409). Unlike an apply, it never changes an existing object, so the first of several racing writers wins.
+   */
+  createObject(object: KubeObject): Promise<boolean>;
   /** Deletes an object; one that is already gone (404) counts as deleted. */
   deleteObject(apiVersion: string, kind: string, namespace: string, name: string): Promise<void>;
+  /** Reads one object by name (`namespace` '' for cluster-scoped kinds); one that does not exist (404) is `undefined`. */
+  getObject(apiVersion: string, kind: string, namespace: string, name: string): Promise<KubeObject | undefined>;
 }
 
 export interface KubernetesSourceOptions {

@@ -1,6 +1,6 @@
 // The real KubeApi (`loadKubeApi`, `loadTokenReviewer`: @kubernetes/client-node) against a fake API server on
 // loopback: discovery, list and watch of the informers (with a field selector too), the merge patches of annotations and status, server-side
-// apply, delete (404 counts as gone) and TokenReview — the requests the controlplane makes in a cluster, checked on
+// apply, delete (404 counts as gone), get by name (404 is undefined) and TokenReview — the requests the controlplane makes in a cluster, checked on
 // the wire (paths, query, content types, bearer token, bodies).
 //
 // client-node is ESM-only and jest runs this workspace as CommonJS, so the client runs in a child process (`node`, on
@@ -33,6 +33,7 @@ const DISCOVERY: Record<string, { name: string; kind: string; namespaced: boolea
   v1: [
     { name: 'pods', kind: 'Pod', namespaced: true },
     { name: 'configmaps', kind: 'ConfigMap', namespaced: true },
+    { name: 'secrets', kind: 'Secret', namespaced: true },
   ],
   'security.istio.io/v1': [{ name: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true }],
   'apps/v1': [{ name: 'deployments', kind: 'Deployment', namespaced: true }],
@@ -45,6 +46,8 @@ class FakeApiServer {
   /** The query of every ConfigMap list and watch request. */
   readonly configMapReads: Record<string, string>[] = [];
   private readonly pods = new Map<string, JsonObject>();
+  /** Secrets by `namespace/name`, served to GETs by name. */
+  readonly secrets = new Map<string, JsonObject>();
   /** Open watches by collection path. */
   private readonly watches = new Map<string, Set<http.ServerResponse>>();
   private resourceVersion = 10;
@@ -138,6 +141,27 @@ class FakeApiServer {
         json(200, { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: String(this.resourceVersion) }, items });
         return;
       }
+      const secrets = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(url.pathname);
+      if (req.method === 'POST' && secrets !== null) {
+        const body = JSON.parse(text) as JsonObject & { metadata: { name: string } };
+        this.requests.push({ method: 'POST', path: url.pathname, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'], authorization: req.headers.authorization, body });
+        const key = `${secrets[1] ?? ''}/${body.metadata.name}`;
+        if (this.secrets.has(key)) {
+          json(409, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'AlreadyExists', code: 409 });
+        } else {
+          this.secrets.set(key, body);
+          json(201, body);
+        }
+        return;
+      }
+      const secret = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/.exec(url.pathname);
+      if (req.method === 'GET' && secret !== null) {
+        this.requests.push({ method: 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), contentType: undefined, authorization: req.headers.authorization, body: undefined });
+        const found = this.secrets.get(`${secret[1] ?? ''}/${secret[2] ?? ''}`);
+        if (found === undefined) json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+        else json(200, found);
+        return;
+      }
       this.requests.push({
         method: req.method ?? '',
         path: url.pathname,
@@ -188,6 +212,11 @@ for await (const text of createInterface({ input: process.stdin })) {
     } else if (command.op === 'delete') {
       await api.deleteObject(command.apiVersion, command.kind, command.namespace, command.name);
       say({ op: command.op, ok: true });
+    } else if (command.op === 'create') {
+      say({ op: command.op, ok: true, created: await api.createObject(command.object) });
+    } else if (command.op === 'get') {
+      const object = await api.getObject(command.apiVersion, command.kind, command.namespace, command.name);
+      say({ op: command.op, ok: true, found: object !== undefined, object: object ?? null });
     } else if (command.op === 'review') {
       say({ op: command.op, ok: true, result: await review(command.token, command.audiences) });
     } else if (command.op === 'stop') {
@@ -374,6 +403,38 @@ describe('loadKubeApi and loadTokenReviewer against an API server', () => {
   it('deletes in the background and counts an object already gone (404) as deleted', async () => {
     expect(await driver.run({ op: 'delete', apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'ns', name: 'gone' })).toEqual({ op: 'delete', ok: true });
     expect(server.requests.at(-1)).toMatchObject({ method: 'DELETE', path: '/apis/apps/v1/namespaces/ns/deployments/gone', query: { propagationPolicy: 'Background' } });
+  });
+
+  it('reads one object by name, and a missing one (404) as undefined', async () => {
+    const stored = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'istio.io/ca-root',
+      metadata: { name: 'istio-ca-secret', namespace: 'istio-system', resourceVersion: '7' },
+      data: { 'ca-cert.pem': Buffer.from('CERT').toString('base64') },
+    };
+    server.secrets.set('istio-system/istio-ca-secret', stored);
+    expect(await driver.run({ op: 'get', apiVersion: 'v1', kind: 'Secret', namespace: 'istio-system', name: 'istio-ca-secret' })).toEqual({ op: 'get', ok: true, found: true, object: stored });
+    expect(server.requests.at(-1)).toEqual({
+      method: 'GET',
+      path: '/api/v1/namespaces/istio-system/secrets/istio-ca-secret',
+      query: {},
+      contentType: undefined,
+      authorization: `Bearer ${TOKEN}`,
+      body: undefined,
+    });
+
+    expect(await driver.run({ op: 'get', apiVersion: 'v1', kind: 'Secret', namespace: 'istio-system', name: 'absent' })).toEqual({ op: 'get', ok: true, found: false, object: null });
+    expect(server.requests.at(-1)).toMatchObject({ method: 'GET', path: '/api/v1/namespaces/istio-system/secrets/absent' });
+  });
+
+  it('creates an object only if its name is free: a second create is answered false (409) and changes nothing', async () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'created-once', namespace: 'istio-system' }, type: 'istio.io/ca-root', data: { 'ca-cert.pem': 'QQ==' } };
+    expect(await driver.run({ op: 'create', object: secret })).toEqual({ op: 'create', ok: true, created: true });
+    expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/api/v1/namespaces/istio-system/secrets', query: { fieldManager: 'weft-controlplane' }, authorization: `Bearer ${TOKEN}`, body: secret });
+    const other = { ...secret, data: { 'ca-cert.pem': 'Qg==' } };
+    expect(await driver.run({ op: 'create', object: other })).toEqual({ op: 'create', ok: true, created: false });
+    expect(server.secrets.get('istio-system/created-once')).toEqual(secret);
   });
 
   it('creates a TokenReview with the audiences and returns its status', async () => {

@@ -8,12 +8,16 @@
  * - `ERR_CA_STORAGE_NAME_INVALID`: a CA storage name is not a plain file name (it would escape the directory).
  * - `ERR_CA_SERVING_CERT`: the controlplane's own TLS serving certificate for 15012 could not be issued.
  * - `ERR_CA_CONFIG_INVALID`: an option passed to a CA component is malformed (e.g. a trusted account not `ns/sa`).
+ * - `ERR_CA_ROOT_SUPERSEDED`: another controlplane stored its self-signed root in the CA Secret first; use that one.
+ * - `ERR_CA_SECRET_WRITE`: the self-signed root could not be stored in the CA Secret (RBAC, API server).
  */
 export type CaErrorCode =
   | 'ERR_CA_TOKEN_FILE_INVALID'
   | 'ERR_CA_STORAGE_NAME_INVALID'
   | 'ERR_CA_SERVING_CERT'
-  | 'ERR_CA_CONFIG_INVALID';
+  | 'ERR_CA_CONFIG_INVALID'
+  | 'ERR_CA_ROOT_SUPERSEDED'
+  | 'ERR_CA_SECRET_WRITE';
 
 export class CaError extends Error {
   override readonly name = 'CaError';
