@@ -1,7 +1,7 @@
 // The cluster-driver interface the scenarios are written against: what a test does to a cluster (apply, delete,
 // exec, logs, label, scale) and what it reads from it (pods, ztunnel config and metrics, controlplane config errors,
-// packets on the node network). The local network-namespace cluster implements it (local-driver.ts); a kind driver
-// implements the same calls with kubectl and `kubectl debug` on hosts that have Docker.
+// packets on the node network). The local network-namespace cluster implements it (local-driver.ts); the kind driver
+// (kind-driver.ts) implements the same calls with kubectl, crictl and tcpdump on hosts that have Docker.
 
 export interface ExecResult {
   /** The command's exit status (curl: 0 ok, 7 refused, 28 timed out, 56 reset…). */
@@ -17,7 +17,7 @@ export interface PodView {
   readonly ip: string | undefined;
   readonly labels: Readonly<Record<string, string>>;
   readonly ready: boolean;
-  /** PIDs of the processes whose network namespace is the pod's. */
+  /** PIDs of the processes whose network namespace is the pod's (on Kubernetes, not the sandbox's pause process). */
   readonly pids: readonly number[];
   /** PIDs of the pod's containers' programs, as started. */
   readonly containerPids: readonly number[];

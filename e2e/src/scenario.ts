@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 
 import type { ClusterDriver, ExecResult } from './driver';
+import { KindDriver } from './kind-driver';
 import { LocalDriver } from './local-driver';
 
 /** The guides' YAML as copied into the project (see manifests/GUIDES.md). */
@@ -19,18 +20,34 @@ export function namespaceYaml(name: string, labels: Readonly<Record<string, stri
 
 export const AMBIENT = { 'istio.io/dataplane-mode': 'ambient' } as const;
 
+/** Which driver runs the scenarios: `WEFT_E2E_DRIVER=kind` for a kind cluster, else (default) the local cluster. */
+export type DriverChoice = 'local' | 'kind';
+
+export function driverChoice(env: Readonly<Record<string, string | undefined>>): DriverChoice {
+  const value = env['WEFT_E2E_DRIVER'] ?? '';
+  if (value === '' || value === 'local') return 'local';
+  if (value === 'kind') return 'kind';
+  throw new Error(`WEFT_E2E_DRIVER must be local or kind, not ${JSON.stringify(value)}`);
+}
+
+/** kind builds images, creates a cluster and installs the chart: minutes, not seconds. */
+const UP_TIMEOUT_MS: Readonly<Record<DriverChoice, number>> = { local: 120_000, kind: 20 * 60_000 };
+const DOWN_TIMEOUT_MS: Readonly<Record<DriverChoice, number>> = { local: 60_000, kind: 5 * 60_000 };
+
 /**
- * Registers beforeAll/afterAll that bring a local cluster up and down; the returned getter is the driver.
- * Cluster bring-up needs root and the CNI plugins: without them the suite fails saying what to install.
+ * Registers beforeAll/afterAll that bring a cluster up and down; the returned getter is the driver. The local
+ * cluster needs root and the CNI plugins, the kind cluster Docker, kind, kubectl and helm: without them the suite
+ * fails saying what is missing.
  */
 export function useCluster(nodes = 2): () => ClusterDriver {
-  let driver: LocalDriver | undefined;
+  const choice = driverChoice(process.env);
+  let driver: LocalDriver | KindDriver | undefined;
   beforeAll(async () => {
-    driver = await LocalDriver.up(nodes);
-  }, 120_000);
+    driver = choice === 'kind' ? await KindDriver.up(nodes) : await LocalDriver.up(nodes);
+  }, UP_TIMEOUT_MS[choice]);
   afterAll(async () => {
     await driver?.down();
-  }, 60_000);
+  }, DOWN_TIMEOUT_MS[choice]);
   return () => {
     if (driver === undefined) throw new Error('the cluster did not come up (see the beforeAll failure)');
     return driver;
