@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Kubernetes mode against a real API server: a manual check, not part of `npm test`.
+#
+# CI reaches only npm and apt, and neither has kube-apiserver or etcd, so this builds both (Kubernetes v1.35.4,
+# etcd v3.6.13) from the Go module proxy once, into ~/.cache/weft/kube-api, and runs them on loopback. Then:
+#   - installs the Helm chart (strict field validation of every object, CRD schemas, the GatewayClass);
+#   - runs the built controlplane with the istiod service account's token (the chart's RBAC), and checks the
+#     self-signed root in the Secret istio-ca-secret, the istio-ca-root-cert ConfigMaps, a waypoint Gateway's
+#     ServiceAccount/Service/Deployment and status, and validation messages on a bad AuthorizationPolicy's status;
+#   - runs a ztunnel (loopback mode) with a pod-bound istio-ca token of the ztunnel service account: a certificate
+#     for a service account with a pod on its node, a refusal for one without (TokenReview, node authorizer);
+#   - runs the cni-node agent with the istio-cni token: enrolling a pod (one network namespace this run creates)
+#     writes the ambient.istio.io/redirection annotation, un-labelling the namespace removes it;
+#   - restarts the controlplane and checks the root survived.
+# No pods run (there is no kubelet); objects are created directly. Ends with `N passed, N failed`.
+#
+#   sudo bash tools/kube-api-check.sh        (after `bash tools/setup.sh --no-cluster`; needs root, go, openssl)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root_dir=$(pwd)
+
+K8S_VERSION=1.35.4
+ETCD_VERSION=3.6.13
+GATEWAY_API_VERSION=1.2.1
+cache="${WEFT_KUBE_API_CACHE:-$HOME/.cache/weft/kube-api}/k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
+helm="$root_dir/node_modules/.cache/weft/helm"
+
+[ "$(id -u)" -eq 0 ] || { echo "kube-api-check: run as root (the cni-node step uses a network namespace)" >&2; exit 1; }
+for tool in go openssl curl ip; do command -v "$tool" >/dev/null || { echo "kube-api-check: needs $tool" >&2; exit 1; }; done
+[ -x "$helm" ] || { echo "kube-api-check: helm missing: bash tools/install-helm.sh" >&2; exit 1; }
+for app in controlplane ztunnel cni-node meshctl; do
+  [ -f "apps/$app/dist/main.js" ] || { echo "kube-api-check: build first: npx nx run-many -t build" >&2; exit 1; }
+done
+
+# --- binaries, built once ---------------------------------------------------------------------------------------
+if [ ! -x "$cache/kube-apiserver" ] || [ ! -x "$cache/kubectl" ] || [ ! -x "$cache/etcd" ]; then
+  echo "kube-api-check: building kube-apiserver, kubectl (v$K8S_VERSION) and etcd (v$ETCD_VERSION) from the Go module proxy"
+  mkdir -p "$cache"
+  build=$(mktemp -d)
+  src=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  cp -r "$src" "$build/kubernetes" && chmod -R u+w "$build/kubernetes"
+  # Its go.work names the staging modules, which the zip lacks.
+  rm -f "$build/kubernetes/go.work" "$build/kubernetes/go.work.sum"
+  # The module zip leaves out staging/ (nested modules): use the published k8s.io/* v0.x of the same release.
+  python3 - "$build/kubernetes/go.mod" "0.${K8S_VERSION#1.}" <<'PY'
+import re, sys
+path, version = sys.argv[1], sys.argv[2]
+text = open(path).read()
+staged = re.findall(r'^\t(\S+) => \./staging/\S+$', text, re.M)
+text = re.sub(r'^\t\S+ => \./staging/\S+\n', '', text, flags=re.M)
+text = re.sub(r'replace \(\s*\)\n?', '', text)
+for module in staged:
+    text = re.sub(r'(\t' + re.escape(module) + r') v0\.0\.0\b', r'\1 v' + version, text)
+open(path, 'w').write(text)
+PY
+  # Without these the server reports v0.0.0 and the chart's kubeVersion refuses it.
+  ldflags="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
+  (cd "$build/kubernetes" && GOWORK=off GOFLAGS=-mod=mod go build -ldflags "$ldflags" -o "$cache/kube-apiserver" ./cmd/kube-apiserver \
+    && GOWORK=off GOFLAGS=-mod=mod go build -ldflags "$ldflags" -o "$cache/kubectl" ./cmd/kubectl)
+  mkdir -p "$build/etcd"
+  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >"$build/etcd/main.go"
+  (cd "$build/etcd" && go mod init weft.local/etcd >/dev/null 2>&1 && go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >/dev/null 2>&1 \
+    && go mod tidy >/dev/null 2>&1 && go build -o "$cache/etcd" .)
+  rm -rf "$build"
+fi
+gateway_crds=$(go mod download -json "sigs.k8s.io/gateway-api@v$GATEWAY_API_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')/config/crd/standard
+
+# --- a run of our own: work dir, ports, processes by PID, one network namespace -----------------------------------
+run=$(mktemp -d /tmp/weft-kube-api.XXXXXX)
+prefix="wka$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+pids=()
+netns=""
+passed=0; failed=0; summarized=0
+exec 3>&1  # the script's stdout, for cleanup: a failing step may exit while its output is redirected
+cleanup() {
+  if [ "$summarized" -eq 0 ]; then
+    echo "kube-api-check: a step failed before the end (see above)" >&3
+    echo "$passed passed, $((failed + 1)) failed" >&3
+    WEFT_KUBE_API_KEEP=1
+  fi
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$pid" 2>/dev/null || true; done
+  [ -z "$netns" ] || ip netns del "$netns" 2>/dev/null || true
+  if [ -n "${WEFT_KUBE_API_KEEP:-}" ]; then echo "kube-api-check: logs kept in $run" >&3; else rm -rf "$run"; fi
+}
+trap cleanup EXIT
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+start() { # start NAME CMD...: in the background, logging to $run/NAME.log, PID recorded
+  local name=$1; shift
+  "$@" >>"$run/$name.log" 2>&1 &
+  pids+=("$!")
+  disown "$!"  # stopped by PID in cleanup; no job notices
+  eval "${name//-/_}_pid=$!"
+}
+wait_for() { # wait_for WHAT SECONDS CMD...
+  local what=$1 seconds=$2; shift 2
+  for _ in $(seq 1 $((seconds * 4))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
+  echo "kube-api-check: timed out waiting for $what" >&2; return 1
+}
+
+etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
+openssl genrsa -out "$run/sa.key" 2048 2>/dev/null && openssl rsa -in "$run/sa.key" -pubout -out "$run/sa.pub" 2>/dev/null
+admin_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+echo "$admin_token,admin,admin,system:masters" >"$run/tokens.csv"
+start etcd "$cache/etcd" --data-dir "$run/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+  --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" --initial-cluster "default=http://127.0.0.1:$peer_port"
+start apiserver "$cache/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 \
+  --advertise-address 127.0.0.1 --secure-port "$api_port" --cert-dir "$run/certs" --allow-privileged=true \
+  --service-account-issuer https://kubernetes.default.svc.cluster.local --service-account-key-file "$run/sa.pub" \
+  --service-account-signing-key-file "$run/sa.key" --token-auth-file "$run/tokens.csv" --authorization-mode RBAC \
+  --service-cluster-ip-range 10.96.0.0/16 --enable-priority-and-fairness=false
+kubeconfig() { # kubeconfig TOKEN FILE
+  printf 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:%s", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: "%s"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n' "$api_port" "$1" >"$2"
+}
+kubeconfig "$admin_token" "$run/admin.kubeconfig"
+export KUBECONFIG="$run/admin.kubeconfig"
+k() { "$cache/kubectl" "$@"; }
+wait_for "the API server" 90 k get --raw /readyz
+
+check() { # check WHAT CMD...: one assertion
+  local what=$1; shift
+  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); echo "ok   $what"; else failed=$((failed + 1)); echo "FAIL $what"; fi
+}
+eventually() { local i; for i in $(seq 1 60); do "$@" && return 0; sleep 0.25; done; return 1; }
+has() { grep -q -- "$1" <<<"$2"; }
+is() { local expected=$1; shift; [ "$("$@" 2>/dev/null)" = "$expected" ]; }  # is EXPECTED CMD...: its output
+fails() { ! "$@" >/dev/null 2>&1; }
+
+# --- the chart ----------------------------------------------------------------------------------------------------
+k apply --server-side -f "$gateway_crds" >/dev/null
+check "helm install on a real API server" "$helm" install weft deploy/helm/weft -n istio-system --create-namespace
+check "the GatewayClass istio-waypoint exists (Gateway API detected)" k get gatewayclass istio-waypoint
+
+# --- the controlplane, as the chart runs it, with the istiod service account ------------------------------------
+kubeconfig "$(k create token istiod -n istio-system --duration 1h)" "$run/istiod.kubeconfig"
+mkdir -p "$run/cacerts"
+xds_port=$(free_port); plain_port=$(free_port); mon_port=$(free_port)
+controlplane() {
+  start controlplane env KUBECONFIG="$run/istiod.kubeconfig" WEFT_CONFIG_SOURCE=kubernetes POD_NAMESPACE=istio-system \
+    WEFT_CA_DIR="$run/cacerts" WEFT_CA_SECRET=istio-ca-secret CA_TRUSTED_NODE_ACCOUNTS=istio-system/ztunnel \
+    WEFT_LISTEN_ADDRESS=127.0.0.1 WEFT_XDS_TLS_PORT="$xds_port" WEFT_XDS_PLAINTEXT_PORT="$plain_port" \
+    WEFT_MONITORING_PORT="$mon_port" node apps/controlplane/dist/main.js
+  wait_for "the controlplane" 60 curl -sf "http://127.0.0.1:$mon_port/ready"
+}
+controlplane
+check "the self-signed root is in Secret istio-ca-secret (type istio.io/ca-root)" \
+  eventually is istio.io/ca-root k get secret -n istio-system istio-ca-secret -o jsonpath='{.type}'
+root_of() { k get cm -n "$1" istio-ca-root-cert -o jsonpath='{.data.root-cert\.pem}' 2>/dev/null; }
+published() { [ -n "$(root_of default)" ] && [ -n "$(root_of istio-system)" ] && [ -n "$(root_of kube-system)" ]; }
+check "istio-ca-root-cert is published in default, istio-system and kube-system" eventually published
+check "… but not in kube-public" fails k get cm -n kube-public istio-ca-root-cert
+
+k create namespace shop >/dev/null
+node apps/meshctl/dist/main.js waypoint generate -n shop | k apply -f - >/dev/null
+check "a waypoint Gateway gets its ServiceAccount, Service and Deployment" eventually k get sa/waypoint svc/waypoint deploy/waypoint -n shop
+check "… and status Programmed=True" \
+  eventually is True k get gateway -n shop waypoint -o jsonpath='{.status.conditions[?(@.type=="Programmed")].status}'
+check "… and its pods mount the istio-ca token and the root" \
+  is "istio-token istiod-ca-cert" k get deploy -n shop waypoint -o jsonpath='{.spec.template.spec.volumes[*].name}'
+
+printf 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: bad, namespace: shop}\nspec:\n  rules:\n  - to:\n    - operation: {ports: ["eighty"]}\n' | k apply -f - >/dev/null
+check "a bad AuthorizationPolicy gets validation messages naming the field in its status" \
+  eventually is "spec.rules[0].to[0].operation.ports[0]" k get authorizationpolicy -n shop bad -o jsonpath='{.status.validationMessages[0].field}'
+
+
+# --- the CA: TokenReview of a pod-bound token, node authorization of impersonation ------------------------------
+k create serviceaccount sleep -n default >/dev/null
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: ztunnel-a, namespace: istio-system}\nspec: {serviceAccountName: ztunnel, nodeName: node-a, containers: [{name: z, image: weft/ztunnel}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: sleep-a, namespace: default}\nspec: {serviceAccountName: sleep, nodeName: node-a, containers: [{name: s, image: curlimages/curl}]}\n' | k apply -f - >/dev/null
+k create token ztunnel -n istio-system --audience istio-ca --bound-object-kind Pod --bound-object-name ztunnel-a \
+  --bound-object-uid "$(k get pod -n istio-system ztunnel-a -o jsonpath='{.metadata.uid}')" >"$run/ztunnel.token"
+root_of istio-system >"$run/root-cert.pem"
+base=$((RANDOM % 200 + 20))
+start ztunnel env WEFT_ZTUNNEL_MODE=loopback NODE_NAME=node-a \
+  WEFT_LOOPBACK_PODS="u1=default/sleep-a/sleep@127.0.0.$base;u2=default/ghost/ghost@127.0.0.$((base + 1))" \
+  XDS_ADDRESS="127.0.0.1:$xds_port" XDS_SERVER_NAME=istiod.istio-system.svc XDS_ROOT_CA="$run/root-cert.pem" \
+  WEFT_TOKEN_FILE="$run/ztunnel.token" ADMIN_PORT="$(free_port)" STATS_PORT="$(free_port)" READINESS_PORT="$(free_port)" \
+  WEFT_LISTEN_ADDRESS=127.0.0.1 node apps/ztunnel/dist/main.js
+check "ztunnel gets a certificate for sleep (a pod on its node)" eventually grep -q 'sa/sleep.*workload certificate issued' "$run/ztunnel.log"
+check "… and is refused one for ghost (no pod on its node)" eventually grep -q 'no running pod with default/ghost on node node-a' "$run/controlplane.log"
+
+# --- the cni-node agent with the istio-cni service account -------------------------------------------------------
+kubeconfig "$(k create token istio-cni -n istio-system --duration 1h)" "$run/cni.kubeconfig"
+k label namespace default istio.io/dataplane-mode=ambient >/dev/null
+mkdir -p "$run/cni"
+start cni-node env KUBECONFIG="$run/cni.kubeconfig" WEFT_CONFIG_SOURCE=kubernetes NODE_NAME=node-a POD_NAMESPACE=istio-system \
+  WEFT_CNI_INSTALL=false WEFT_HOST_PROBE_RULES=false WEFT_CNI_RUN_DIR="$run/cni" WEFT_ZDS_SOCKET="$run/cni/zds.sock" \
+  WEFT_HEALTH_PORT="$(free_port)" WEFT_LISTEN_ADDRESS=127.0.0.1 node apps/cni-node/dist/main.js
+wait_for "the cni-node agent" 30 test -S "$run/cni/pluginevent.sock"
+netns="${prefix}-pod"
+ip netns add "$netns" && ip -n "$netns" link set lo up
+pod_uid=$(k get pod -n default sleep-a -o jsonpath='{.metadata.uid}')
+reply=$(curl -s --unix-socket "$run/cni/pluginevent.sock" -H 'content-type: application/json' -X POST http://agent/cmdadd \
+  -d "{\"netns\":\"/var/run/netns/$netns\",\"containerId\":\"c1\",\"podName\":\"sleep-a\",\"podNamespace\":\"default\",\"podUid\":\"$pod_uid\",\"ips\":[\"10.250.0.5\"]}")
+check "the agent enrolls an ambient pod on its node" has '"ambient":true' "$reply"
+redirection() { k get pod -n default sleep-a -o jsonpath='{.metadata.annotations.ambient\.istio\.io/redirection}'; }
+check "… and annotates it (pending until a ztunnel takes it)" eventually is pending redirection
+k label namespace default istio.io/dataplane-mode- >/dev/null
+check "un-labelling the namespace removes the annotation" eventually is "" redirection
+
+# --- restart: the root survives ------------------------------------------------------------------------------------
+before=$(root_of shop)
+kill "$controlplane_pid"; wait_for "the controlplane to stop" 20 bash -c "! kill -0 $controlplane_pid"
+controlplane
+check "a restarted controlplane loads the same root" eventually is "$before" root_of shop
+secret_root() { k get secret -n istio-system istio-ca-secret -o jsonpath='{.data.ca-cert\.pem}' | base64 -d; }
+check "… and the root in the Secret is the published one" is "$before" secret_root
+
+check "no request of the three components was refused by RBAC" bash -c "! grep -l -E 'Forbidden|\"code\":403' '$run'/controlplane.log '$run'/cni-node.log '$run'/ztunnel.log"
+[ "$failed" -eq 0 ] || WEFT_KUBE_API_KEEP=1
+summarized=1
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
