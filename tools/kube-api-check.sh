@@ -9,6 +9,7 @@
 #     ServiceAccount/Service/Deployment and status, and validation messages on a bad AuthorizationPolicy's status;
 #   - runs a ztunnel (loopback mode) with a pod-bound istio-ca token of the ztunnel service account: a certificate
 #     for a service account with a pod on its node, a refusal for one without (TokenReview, node authorizer);
+#   - runs a waypoint with its own service account's token: its certificate and xDS, then ready;
 #   - runs the cni-node agent with the istio-cni token: enrolling a pod (one network namespace this run creates)
 #     writes the ambient.istio.io/redirection annotation, un-labelling the namespace removes it;
 #   - restarts the controlplane and checks the root survived.
@@ -179,6 +180,17 @@ start ztunnel env WEFT_ZTUNNEL_MODE=loopback NODE_NAME=node-a \
 check "ztunnel gets a certificate for sleep (a pod on its node)" eventually grep -q 'sa/sleep.*workload certificate issued' "$run/ztunnel.log"
 check "… and is refused one for ghost (no pod on its node)" eventually grep -q 'no running pod with default/ghost on node node-a' "$run/controlplane.log"
 
+# --- a waypoint with its own service account's token (no impersonation) ------------------------------------------
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: waypoint-a, namespace: shop}\nspec: {serviceAccountName: waypoint, nodeName: node-a, containers: [{name: w, image: weft/waypoint}]}\n' | k apply -f - >/dev/null
+k create token waypoint -n shop --audience istio-ca --bound-object-kind Pod --bound-object-name waypoint-a \
+  --bound-object-uid "$(k get pod -n shop waypoint-a -o jsonpath='{.metadata.uid}')" >"$run/waypoint.token"
+waypoint_ready=$(free_port)
+start waypoint env POD_NAME=waypoint-a POD_NAMESPACE=shop SERVICE_ACCOUNT=waypoint GATEWAY_NAME=waypoint NODE_NAME=node-a \
+  INSTANCE_IP="127.0.0.$((base + 2))" XDS_ADDRESS="127.0.0.1:$xds_port" XDS_SERVER_NAME=istiod.istio-system.svc \
+  XDS_ROOT_CA="$run/root-cert.pem" WEFT_TOKEN_FILE="$run/waypoint.token" HBONE_PORT="$(free_port)" ADMIN_PORT="$(free_port)" \
+  STATS_PORT="$(free_port)" READINESS_PORT="$waypoint_ready" WEFT_LISTEN_ADDRESS=127.0.0.1 node apps/waypoint/dist/main.js
+check "a waypoint gets its own certificate and xDS, and turns ready" eventually curl -sf "http://127.0.0.1:$waypoint_ready/healthz/ready"
+
 # --- the cni-node agent with the istio-cni service account -------------------------------------------------------
 kubeconfig "$(k create token istio-cni -n istio-system --duration 1h)" "$run/cni.kubeconfig"
 k label namespace default istio.io/dataplane-mode=ambient >/dev/null
@@ -206,7 +218,7 @@ check "a restarted controlplane loads the same root" eventually is "$before" roo
 secret_root() { k get secret -n istio-system istio-ca-secret -o jsonpath='{.data.ca-cert\.pem}' | base64 -d; }
 check "… and the root in the Secret is the published one" is "$before" secret_root
 
-check "no request of the three components was refused by RBAC" bash -c "! grep -l -E 'Forbidden|\"code\":403' '$run'/controlplane.log '$run'/cni-node.log '$run'/ztunnel.log"
+check "no request of the four components was refused by RBAC" bash -c "! grep -l -E 'Forbidden|\"code\":403' '$run'/controlplane.log '$run'/cni-node.log '$run'/ztunnel.log '$run'/waypoint.log"
 [ "$failed" -eq 0 ] || WEFT_KUBE_API_KEEP=1
 summarized=1
 echo "$passed passed, $failed failed"
