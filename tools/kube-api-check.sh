@@ -11,7 +11,8 @@
 #     for a service account with a pod on its node, a refusal for one without (TokenReview, node authorizer);
 #   - runs a waypoint with its own service account's token: its certificate and xDS, then ready;
 #   - runs the cni-node agent with the istio-cni token: enrolling a pod (one network namespace this run creates)
-#     writes the ambient.istio.io/redirection annotation, un-labelling the namespace removes it;
+#     writes the ambient.istio.io/redirection annotation, un-labelling the namespace removes it; stopped while its
+#     DaemonSet remains it leaves the plugin installed (in this run's CNI directories), and once it is gone, not;
 #   - restarts the controlplane and checks the root survived.
 # No pods run (there is no kubelet); objects are created directly. Ends with `N passed, N failed`.
 #
@@ -194,11 +195,19 @@ check "a waypoint gets its own certificate and xDS, and turns ready" eventually 
 # --- the cni-node agent with the istio-cni service account -------------------------------------------------------
 kubeconfig "$(k create token istio-cni -n istio-system --duration 1h)" "$run/cni.kubeconfig"
 k label namespace default istio.io/dataplane-mode=ambient >/dev/null
-mkdir -p "$run/cni"
-start cni-node env KUBECONFIG="$run/cni.kubeconfig" WEFT_CONFIG_SOURCE=kubernetes NODE_NAME=node-a POD_NAMESPACE=istio-system \
-  WEFT_CNI_INSTALL=false WEFT_HOST_PROBE_RULES=false WEFT_CNI_RUN_DIR="$run/cni" WEFT_ZDS_SOCKET="$run/cni/zds.sock" \
-  WEFT_HEALTH_PORT="$(free_port)" WEFT_LISTEN_ADDRESS=127.0.0.1 node apps/cni-node/dist/main.js
-wait_for "the cni-node agent" 30 test -S "$run/cni/pluginevent.sock"
+mkdir -p "$run/cni" "$run/cni-bin" "$run/cni-net"
+echo '{"cniVersion": "1.0.0", "name": "node", "plugins": [{"type": "ptp"}]}' >"$run/cni-net/10-node.conflist"
+cni_node() {  # the agent as the chart runs it, with this run's CNI directories standing in for the node's
+  start cni-node env KUBECONFIG="$run/cni.kubeconfig" WEFT_CONFIG_SOURCE=kubernetes NODE_NAME=node-a POD_NAMESPACE=istio-system \
+    WEFT_CNI_DAEMONSET=istio-cni-node WEFT_CNI_PLUGIN_RUNTIME=host WEFT_CNI_BIN_DIR="$run/cni-bin" WEFT_CNI_NET_DIR="$run/cni-net" \
+    WEFT_HOST_PROBE_RULES=false WEFT_CNI_RUN_DIR="$run/cni" WEFT_ZDS_SOCKET="$run/cni/zds.sock" \
+    WEFT_HEALTH_PORT="$(free_port)" WEFT_LISTEN_ADDRESS=127.0.0.1 node apps/cni-node/dist/main.js
+  local serving=$(( $(grep -c 'cni-node agent serving' "$run/cni-node.log" 2>/dev/null || true) + 1 ))
+  wait_for "the cni-node agent" 30 bash -c "[ \$(grep -c 'cni-node agent serving' '$run/cni-node.log') -ge $serving ]"
+}
+stop() { kill "$1"; wait_for "process $1 to stop" 30 bash -c "! kill -0 $1"; }
+installed() { [ -x "$run/cni-bin/weft-cni" ] && grep -q '"weft-cni"' "$run/cni-net/10-node.conflist"; }
+cni_node
 netns="${prefix}-pod"
 ip netns add "$netns" && ip -n "$netns" link set lo up
 pod_uid=$(k get pod -n default sleep-a -o jsonpath='{.metadata.uid}')
@@ -209,10 +218,16 @@ redirection() { k get pod -n default sleep-a -o jsonpath='{.metadata.annotations
 check "… and annotates it (pending until a ztunnel takes it)" eventually is pending redirection
 k label namespace default istio.io/dataplane-mode- >/dev/null
 check "un-labelling the namespace removes the annotation" eventually is "" redirection
+stop "$cni_node_pid"
+check "a stopping agent whose DaemonSet remains (a restart) leaves the plugin installed" installed
+k delete daemonset -n istio-system istio-cni-node >/dev/null
+cni_node
+stop "$cni_node_pid"
+check "one whose DaemonSet is gone (an uninstall) removes it" fails installed
 
 # --- restart: the root survives ------------------------------------------------------------------------------------
 before=$(root_of shop)
-kill "$controlplane_pid"; wait_for "the controlplane to stop" 20 bash -c "! kill -0 $controlplane_pid"
+stop "$controlplane_pid"
 controlplane
 check "a restarted controlplane loads the same root" eventually is "$before" root_of shop
 secret_root() { k get secret -n istio-system istio-ca-secret -o jsonpath='{.data.ca-cert\.pem}' | base64 -d; }

@@ -1,6 +1,8 @@
 // The cni-node agent wired together, in start order: node probe rules → config source and the agent → ZDS server →
 // plugin socket → chained plugin installed into the node's CNI config → health/metrics. `close()` undoes each step
-// in reverse (the plugin entry is removed first, so no new pod waits on an agent that is going away).
+// in reverse (the plugin entry is removed first, so no new pod waits on an agent that is going away), except when
+// the agent is being replaced (Kubernetes: its DaemonSet remains, agent/node-removal.ts): then the plugin and the
+// node rules stay for the next agent.
 
 import * as path from 'node:path';
 
@@ -10,6 +12,7 @@ import {
   KUBE_RESOURCES,
   loadKubeApi,
   type ConfigSource,
+  type KubeApi,
   type KubeResource,
 } from '@weft/config-source';
 import { renderPrometheus } from '@weft/metrics';
@@ -19,6 +22,7 @@ import type pino from 'pino';
 
 import { createFileNetnsStore } from './agent/netns-store';
 import { NodeAgent } from './agent/node-agent';
+import { lookUpDaemonSet, shutdownCleanup } from './agent/node-removal';
 import { startPluginServer } from './agent/plugin-server';
 import type { CniNodeConfig } from './config';
 import { installCniPlugin, uninstallCniPlugin } from './plugin/cni-install';
@@ -65,7 +69,7 @@ export function cniNodeResources(nodeName: string): KubeResource[] {
   return [resource('Namespace'), { ...resource('Pod'), fieldSelector: `spec.nodeName=${nodeName}` }];
 }
 
-function createSource(config: CniNodeConfig, logger: pino.Logger): Promise<ConfigSource> | ConfigSource {
+async function createSource(config: CniNodeConfig, logger: pino.Logger): Promise<{ source: ConfigSource; api?: KubeApi }> {
   const sourceLogger = {
     debug: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.debug({ ...fields }, message),
     info: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.info({ ...fields }, message),
@@ -73,10 +77,11 @@ function createSource(config: CniNodeConfig, logger: pino.Logger): Promise<Confi
     error: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.error({ ...fields }, message),
   };
   if (config.WEFT_CONFIG_SOURCE === 'kubernetes') {
-    return loadKubeApi().then((api) => createKubernetesSource({ api, resources: cniNodeResources(config.NODE_NAME), logger: sourceLogger }));
+    const api = await loadKubeApi();
+    return { api, source: createKubernetesSource({ api, resources: cniNodeResources(config.NODE_NAME), logger: sourceLogger }) };
   }
   const statusFile = config.WEFT_STATUS_FILE !== '' ? config.WEFT_STATUS_FILE : path.join(config.WEFT_MANIFEST_DIR, '.weft', `cni-${config.NODE_NAME}.json`);
-  return createManifestDirectorySource({ directory: config.WEFT_MANIFEST_DIR, statusFile, logger: sourceLogger });
+  return { source: createManifestDirectorySource({ directory: config.WEFT_MANIFEST_DIR, statusFile, logger: sourceLogger }) };
 }
 
 export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
@@ -86,12 +91,26 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
   try {
     const backend = await detectBackend(config);
     const runner = createRedirectionRunner({ backend, ...(options.hostNetnsPath === undefined ? {} : { hostNetnsPath: options.hostNetnsPath }) });
+    const created = options.source === undefined ? await createSource(config, logger) : { source: options.source };
+    const source = created.source;
+    // Decided once, when shutdown reaches the first node-level cleanup: removal from the node, or a replacement.
+    let cleanup: Promise<boolean> | undefined;
+    const cleanUpNode = (): Promise<boolean> => {
+      cleanup ??= (async () => {
+        const api = created.api;
+        const lookup = api === undefined || config.WEFT_CNI_DAEMONSET === '' ? undefined : await lookUpDaemonSet(api, config.POD_NAMESPACE, config.WEFT_CNI_DAEMONSET);
+        const decision = shutdownCleanup(config.WEFT_CNI_DAEMONSET, lookup);
+        logger.info({ clean: decision.clean }, decision.reason);
+        return decision.clean;
+      })();
+      return cleanup;
+    };
     if (config.WEFT_HOST_PROBE_RULES) {
       await runner.installHostRules([4, 6]);
-      cleanups.push(() => runner.removeHostRules([4, 6]));
+      cleanups.push(async () => {
+        if (await cleanUpNode()) await runner.removeHostRules([4, 6]);
+      });
     }
-
-    const source = options.source ?? (await createSource(config, logger));
     cleanups.push(() => source.close());
     // The ZDS server reports acks to the agent, which is built with the server: a late-bound reference.
     const acks: { agent?: NodeAgent } = {};
@@ -135,7 +154,9 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
         entry: { type: PLUGIN_TYPE, agentSocket: pluginSocket, excludeNamespaces: config.EXCLUDE_NAMESPACES },
       });
       logger.info(installed, 'chained CNI plugin installed');
-      cleanups.push(() => uninstallCniPlugin({ binDir: config.WEFT_CNI_BIN_DIR, netDir: config.WEFT_CNI_NET_DIR }));
+      cleanups.push(async () => {
+        if (await cleanUpNode()) await uninstallCniPlugin({ binDir: config.WEFT_CNI_BIN_DIR, netDir: config.WEFT_CNI_NET_DIR });
+      });
     }
 
     const health = Fastify({ logger: false });

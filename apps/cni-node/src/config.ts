@@ -41,6 +41,12 @@ const schema = z.object({
    * that shares the agent's filesystem (the local cluster).
    */
   WEFT_CNI_PLUGIN_RUNTIME: z.enum(['bundled', 'host']).default('bundled'),
+  /**
+   * Kubernetes: the DaemonSet running this agent. On shutdown, while it exists and is not being deleted, this is a
+   * restart or upgrade: the plugin and node rules stay (pods created meanwhile fail ADD and are retried rather than
+   * start unredirected), as istio-cni does. Empty: always clean up.
+   */
+  WEFT_CNI_DAEMONSET: z.string().default(''),
   /** /readyz, /healthz, /metrics, /debug/pods (istio-cni serves readiness on 8000). */
   WEFT_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   WEFT_LISTEN_ADDRESS: z.string().default('0.0.0.0'),

@@ -55,6 +55,15 @@ describe('the Helm chart’s cni-node agent', () => {
     expect([...rules].sort()).toEqual([...needed].sort());
   });
 
+  it('may read its own DaemonSet, which it names, to tell a restart from a removal', async () => {
+    const rendered = await renderChart();
+    const { config } = await render();
+    const daemonSet = findObject(rendered, 'DaemonSet', config.WEFT_CNI_DAEMONSET);
+    expect(daemonSet.metadata.namespace).toBe(config.POD_NAMESPACE);
+    expect(findObject(rendered, 'Role', 'weft-cni')['rules']).toEqual([{ apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: [config.WEFT_CNI_DAEMONSET], verbs: ['get'] }]);
+    expect(findObject(rendered, 'RoleBinding', 'weft-cni')['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'istio-cni', namespace: 'istio-system' }]);
+  });
+
   it('watches only the pods of its own node', () => {
     expect(cniNodeResources('node-a').map((r) => `${r.kind}${r.fieldSelector === undefined ? '' : `?${r.fieldSelector}`}`)).toEqual(['Namespace', 'Pod?spec.nodeName=node-a']);
   });
