@@ -13,6 +13,7 @@
 #   - runs the cni-node agent with the istio-cni token: enrolling a pod (one network namespace this run creates)
 #     writes the ambient.istio.io/redirection annotation, un-labelling the namespace removes it; stopped while its
 #     DaemonSet remains it leaves the plugin installed (in this run's CNI directories), and once it is gone, not;
+#     a pod older than the agent is found through a stand-in for the node's /proc and enrolled;
 #   - restarts the controlplane and checks the root survived.
 # No pods run (there is no kubelet); objects are created directly. Ends with `N passed, N failed`.
 #
@@ -71,7 +72,7 @@ gateway_crds=$(go mod download -json "sigs.k8s.io/gateway-api@v$GATEWAY_API_VERS
 run=$(mktemp -d /tmp/weft-kube-api.XXXXXX)
 prefix="wka$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 pids=()
-netns=""
+namespaces=()
 passed=0; failed=0; summarized=0
 exec 3>&1  # the script's stdout, for cleanup: a failing step may exit while its output is redirected
 cleanup() {
@@ -82,7 +83,7 @@ cleanup() {
   fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$pid" 2>/dev/null || true; done
-  [ -z "$netns" ] || ip netns del "$netns" 2>/dev/null || true
+  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   if [ -n "${WEFT_KUBE_API_KEEP:-}" ]; then echo "kube-api-check: logs kept in $run" >&3; else rm -rf "$run"; fi
 }
 trap cleanup EXIT
@@ -195,12 +196,15 @@ check "a waypoint gets its own certificate and xDS, and turns ready" eventually 
 # --- the cni-node agent with the istio-cni service account -------------------------------------------------------
 kubeconfig "$(k create token istio-cni -n istio-system --duration 1h)" "$run/cni.kubeconfig"
 k label namespace default istio.io/dataplane-mode=ambient >/dev/null
-mkdir -p "$run/cni" "$run/cni-bin" "$run/cni-net"
+mkdir -p "$run/cni" "$run/cni-bin" "$run/cni-net" "$run/proc/1/ns"
+# The node's /proc as the agent reads it, for a pod older than the agent: PID 1 in the node's netns, and the pause
+# process of sleep-old (below) in a network namespace of this run, with the pod's UID in its cgroup.
+ln -s /proc/1/ns/net "$run/proc/1/ns/net"
 echo '{"cniVersion": "1.0.0", "name": "node", "plugins": [{"type": "ptp"}]}' >"$run/cni-net/10-node.conflist"
 cni_node() {  # the agent as the chart runs it, with this run's CNI directories standing in for the node's
   start cni-node env KUBECONFIG="$run/cni.kubeconfig" WEFT_CONFIG_SOURCE=kubernetes NODE_NAME=node-a POD_NAMESPACE=istio-system \
     WEFT_CNI_DAEMONSET=istio-cni-node WEFT_CNI_PLUGIN_RUNTIME=host WEFT_CNI_BIN_DIR="$run/cni-bin" WEFT_CNI_NET_DIR="$run/cni-net" \
-    WEFT_HOST_PROBE_RULES=false WEFT_CNI_RUN_DIR="$run/cni" WEFT_ZDS_SOCKET="$run/cni/zds.sock" \
+    WEFT_HOST_PROBE_RULES=false WEFT_CNI_RUN_DIR="$run/cni" WEFT_ZDS_SOCKET="$run/cni/zds.sock" WEFT_HOST_PROC="$run/proc" \
     WEFT_HEALTH_PORT="$(free_port)" WEFT_LISTEN_ADDRESS=127.0.0.1 node apps/cni-node/dist/main.js
   local serving=$(( $(grep -c 'cni-node agent serving' "$run/cni-node.log" 2>/dev/null || true) + 1 ))
   wait_for "the cni-node agent" 30 bash -c "[ \$(grep -c 'cni-node agent serving' '$run/cni-node.log') -ge $serving ]"
@@ -209,7 +213,7 @@ stop() { kill "$1"; wait_for "process $1 to stop" 30 bash -c "! kill -0 $1"; }
 installed() { [ -x "$run/cni-bin/weft-cni" ] && grep -q '"weft-cni"' "$run/cni-net/10-node.conflist"; }
 cni_node
 netns="${prefix}-pod"
-ip netns add "$netns" && ip -n "$netns" link set lo up
+ip netns add "$netns" && namespaces+=("$netns") && ip -n "$netns" link set lo up
 pod_uid=$(k get pod -n default sleep-a -o jsonpath='{.metadata.uid}')
 reply=$(curl -s --unix-socket "$run/cni/pluginevent.sock" -H 'content-type: application/json' -X POST http://agent/cmdadd \
   -d "{\"netns\":\"/var/run/netns/$netns\",\"containerId\":\"c1\",\"podName\":\"sleep-a\",\"podNamespace\":\"default\",\"podUid\":\"$pod_uid\",\"ips\":[\"10.250.0.5\"]}")
@@ -218,6 +222,20 @@ redirection() { k get pod -n default sleep-a -o jsonpath='{.metadata.annotations
 check "… and annotates it (pending until a ztunnel takes it)" eventually is pending redirection
 k label namespace default istio.io/dataplane-mode- >/dev/null
 check "un-labelling the namespace removes the annotation" eventually is "" redirection
+
+# A pod that existed before the agent: no CNI ADD, found through /proc when its namespace is labelled.
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: sleep-old, namespace: default}\nspec: {serviceAccountName: sleep, nodeName: node-a, containers: [{name: s, image: curlimages/curl}]}\n' | k apply -f - >/dev/null
+old_netns="${prefix}-old"
+ip netns add "$old_netns" && namespaces+=("$old_netns") && ip -n "$old_netns" link set lo up
+mkdir -p "$run/proc/4242/ns"
+echo "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod$(k get pod -n default sleep-old -o jsonpath='{.metadata.uid}' | tr - _).slice/cri-containerd-0.scope" >"$run/proc/4242/cgroup"
+ln -s "/var/run/netns/$old_netns" "$run/proc/4242/ns/net"
+old_redirection() { k get pod -n default sleep-old -o jsonpath='{.metadata.annotations.ambient\.istio\.io/redirection}'; }
+k label namespace default istio.io/dataplane-mode=ambient >/dev/null
+check "a pod started before the agent is found through /proc and enrolled when its namespace is labelled" eventually is pending old_redirection
+check "… with the redirection rules in its network namespace" eventually bash -c "ip netns exec '$old_netns' iptables-save | grep -q ISTIO_OUTPUT"
+k label namespace default istio.io/dataplane-mode- >/dev/null
+check "… and unenrolled when the label goes" eventually is "" old_redirection
 stop "$cni_node_pid"
 check "a stopping agent whose DaemonSet remains (a restart) leaves the plugin installed" installed
 k delete daemonset -n istio-system istio-cni-node >/dev/null

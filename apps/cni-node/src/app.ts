@@ -23,6 +23,7 @@ import type pino from 'pino';
 import { createFileNetnsStore } from './agent/netns-store';
 import { NodeAgent } from './agent/node-agent';
 import { lookUpDaemonSet, shutdownCleanup } from './agent/node-removal';
+import { scanPodNetns } from './agent/pod-netns-scan';
 import { startPluginServer } from './agent/plugin-server';
 import type { CniNodeConfig } from './config';
 import { installCniPlugin, uninstallCniPlugin } from './plugin/cni-install';
@@ -131,6 +132,7 @@ export async function startCniNode(options: CniNodeOptions): Promise<CniNode> {
       netnsStore: createFileNetnsStore(path.join(config.WEFT_CNI_RUN_DIR, 'pods.json')),
       logger: logger.child({ scope: 'agent' }),
       probeRules: config.WEFT_HOST_PROBE_RULES,
+      ...(config.WEFT_HOST_PROC === '' ? {} : { findNetns: (uids: ReadonlySet<string>) => scanPodNetns(config.WEFT_HOST_PROC, uids) }),
     });
     acks.agent = agent;
     const started = agent;

@@ -47,6 +47,11 @@ const schema = z.object({
    * start unredirected), as istio-cni does. Empty: always clean up.
    */
   WEFT_CNI_DAEMONSET: z.string().default(''),
+  /**
+   * The node's /proc as mounted in this container (the chart: /host/proc): where the netns of pods started before
+   * this agent is found, by pod UID. Empty: only pods whose CNI ADD the agent saw can be enrolled.
+   */
+  WEFT_HOST_PROC: z.string().default(''),
   /** /readyz, /healthz, /metrics, /debug/pods (istio-cni serves readiness on 8000). */
   WEFT_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   WEFT_LISTEN_ADDRESS: z.string().default('0.0.0.0'),

@@ -3,7 +3,7 @@
 // runtime does. A test ZDS client plays ztunnel. Root only (CI is root); fails with what is missing otherwise.
 
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -109,10 +109,12 @@ describe('cni-node agent on a test node', () => {
     }
     if (!existsSync(PLUGIN_SCRIPT)) throw new Error(`missing ${PLUGIN_SCRIPT}: run npx nx run cni-node:build`);
     dir = await mkdtemp(path.join(tmpdir(), 'weft-cni-node-'));
-    for (const sub of ['manifests', 'bin', 'net.d', 'run', 'ipam']) await mkdir(path.join(dir, sub));
+    for (const sub of ['manifests', 'bin', 'net.d', 'run', 'ipam', 'proc/1/ns']) await mkdir(path.join(dir, sub), { recursive: true });
     node = fixture.create('node');
     web = fixture.create('web');
     plain = fixture.create('plain');
+    // The node's /proc as the agent reads it for pods older than itself: PID 1 in the node's netns.
+    await symlink(node.path, path.join(dir, 'proc', '1', 'ns', 'net'));
     // The node's primary network, as a cluster's network add-on would have installed it.
     await writeFile(
       path.join(dir, 'net.d', '10-pods.conflist'),
@@ -141,6 +143,7 @@ describe('cni-node agent on a test node', () => {
       WEFT_CNI_NET_DIR: path.join(dir, 'net.d'),
       WEFT_HEALTH_PORT: '0',
       WEFT_LISTEN_ADDRESS: '127.0.0.1',
+      WEFT_HOST_PROC: path.join(dir, 'proc'),
     });
     if (!parsed.ok) throw new Error(parsed.errors.join('; '));
     const config = parsed.config;
@@ -272,5 +275,19 @@ describe('cni-node agent on a test node', () => {
     const leases = await readdir(path.join(dir, 'ipam', `${fixture.prefix}net`));
     expect(webIp).not.toBe('');
     expect(leases).not.toContain(webIp);
+  });
+
+  it('a pod started before the agent (no CNI ADD seen) is found through /proc by its UID, and enrolled', async () => {
+    const uid = '6c0f3d2e-8b1a-4e5f-9a7b-1c2d3e4f5a6b';
+    const old = fixture.create('old');
+    // Its pause process, in the pod's netns, with the pod UID in its cgroup (systemd driver: underscores).
+    await mkdir(path.join(dir, 'proc', '4242', 'ns'), { recursive: true });
+    await writeFile(path.join(dir, 'proc', '4242', 'cgroup'), `0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uid.replace(/-/g, '_')}.slice/cri-containerd-0.scope\n`);
+    await symlink(old.path, path.join(dir, 'proc', '4242', 'ns', 'net'));
+    const oldPod = { ...pod('shop', 'old', uid), status: { podIP: '10.77.1.250', podIPs: [{ ip: '10.77.1.250' }] } };
+    await writeObjects('objects.yaml', [namespace('shop', true), namespace('plain', false), pod('shop', 'web', 'uid-web'), pod('plain', 'plain', 'uid-plain'), oldPod]);
+    await eventually(() => ztunnel.kinds().includes(`add:${uid}`), 'ZDS add of the pod older than the agent');
+    expect(savedRules(old)).toContain('ISTIO_OUTPUT');
+    await eventually(async () => (await statusOf('Pod/shop/old'))?.['ambient.istio.io/redirection'] === 'enabled', 'redirection enabled on the pod');
   });
 });

@@ -55,6 +55,13 @@ describe('the Helm chart’s cni-node agent', () => {
     expect([...rules].sort()).toEqual([...needed].sort());
   });
 
+  it("reads the node's /proc, read-only, to find the pods started before it", async () => {
+    const { pod, container, config } = await render();
+    const volume = volumeForFile(pod, container, `${config.WEFT_HOST_PROC}/1`);
+    expect(volume?.hostPath?.path).toBe('/proc');
+    expect(container.volumeMounts?.find((m) => m.mountPath === config.WEFT_HOST_PROC)?.readOnly).toBe(true);
+  });
+
   it('may read its own DaemonSet, which it names, to tell a restart from a removal', async () => {
     const rendered = await renderChart();
     const { config } = await render();

@@ -45,7 +45,15 @@ export interface NodeAgentOptions {
   readonly probeRules: boolean;
   /** How long a CNI ADD waits for its pod to appear in the config source. */
   readonly podLookupTimeoutMs?: number;
+  /**
+   * Finds the netns of pods whose CNI ADD this agent never saw (pods older than the agent), by pod UID: the node's
+   * /proc (pod-netns-scan.ts). Without it such pods wait for their next sandbox.
+   */
+  readonly findNetns?: (uids: ReadonlySet<string>) => Promise<ReadonlyMap<string, string>>;
 }
+
+/** A pod whose netns could not be found is looked for again no sooner than this. */
+export const NETNS_SCAN_INTERVAL_MS = 10_000;
 
 export interface AgentStats {
   enrolled: number;
@@ -74,6 +82,8 @@ export class NodeAgent {
   private readonly enrolled = new Map<string, CurrentEnrollment>();
   private readonly status = new Map<string, 'pending' | 'enabled'>();
   private netns = new Map<string, string>();
+  /** When each pod UID was last looked for in the node's /proc. */
+  private readonly scanned = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
   private started = false;
@@ -177,7 +187,10 @@ export class NodeAgent {
     if (this.closed) return failures;
     const snapshot = this.options.source.snapshot();
     const namespaces = new Map(snapshot.list('Namespace').map((ns) => [ns.metadata.name, ns]));
-    const plan = planEnrollment(snapshot.list('Pod'), namespaces, this.options.node, this.netns, this.enrolled, this.options.enrollment);
+    let plan = planEnrollment(snapshot.list('Pod'), namespaces, this.options.node, this.netns, this.enrolled, this.options.enrollment);
+    if (await this.findMissingNetns(plan.waiting)) {
+      plan = planEnrollment(snapshot.list('Pod'), namespaces, this.options.node, this.netns, this.enrolled, this.options.enrollment);
+    }
 
     for (const enrollment of plan.unenroll) await this.unenroll(enrollment);
     for (const change of [...plan.enroll, ...plan.update]) {
@@ -215,6 +228,35 @@ export class NodeAgent {
     }
     if (forgot) await this.options.netnsStore.save(this.netns);
     return failures;
+  }
+
+  /** Looks up the netns of waiting pods in the node's /proc (rate-limited per pod); true when any was found. */
+  private async findMissingNetns(waiting: readonly { readonly key: string; readonly uid: string }[]): Promise<boolean> {
+    const find = this.options.findNetns;
+    if (find === undefined) return false;
+    const waitingUids = new Set(waiting.map((pod) => pod.uid));
+    for (const uid of [...this.scanned.keys()]) if (!waitingUids.has(uid)) this.scanned.delete(uid);
+    const now = Date.now();
+    const due = waiting.filter((pod) => pod.uid !== '' && now - (this.scanned.get(pod.uid) ?? -Infinity) >= NETNS_SCAN_INTERVAL_MS);
+    if (due.length === 0) return false;
+    for (const pod of due) this.scanned.set(pod.uid, now);
+    let found: ReadonlyMap<string, string>;
+    try {
+      found = await find(new Set(due.map((pod) => pod.uid)));
+    } catch (cause) {
+      this.options.logger.warn({ err: describe(cause) }, "looking for pods' network namespaces in /proc failed");
+      return false;
+    }
+    for (const pod of due) {
+      const netns = found.get(pod.uid);
+      if (netns === undefined) continue;
+      this.netns.set(pod.key, netns);
+      this.scanned.delete(pod.uid);
+      this.options.logger.info({ pod: pod.key, netns }, "found the network namespace of a pod started before this agent");
+    }
+    if (found.size === 0) return false;
+    await this.options.netnsStore.save(this.netns);
+    return true;
   }
 
   private async unenroll(enrollment: CurrentEnrollment): Promise<void> {

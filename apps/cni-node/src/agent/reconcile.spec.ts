@@ -39,7 +39,7 @@ describe('planEnrollment', () => {
       options,
     );
     expect(plan.enroll.map((e) => [e.pod.key, e.netns])).toEqual([['Pod/default/a', '/run/netns/a']]);
-    expect(plan.waiting).toEqual([{ key: 'Pod/default/c', reason: expect.stringContaining('no network namespace') }]);
+    expect(plan.waiting).toEqual([{ key: 'Pod/default/c', uid: 'default/c', reason: expect.stringContaining('no network namespace') }]);
     expect(plan.unenroll).toEqual([]);
   });
 

@@ -38,7 +38,7 @@ export interface EnrollmentPlan {
   /** Enrolled pods that are no longer ambient, no longer on this node, or deleted. */
   readonly unenroll: readonly CurrentEnrollment[];
   /** Ambient pods the agent cannot enroll yet, with why (e.g. no netns known). */
-  readonly waiting: readonly { readonly key: string; readonly reason: string }[];
+  readonly waiting: readonly { readonly key: string; readonly uid: string; readonly reason: string }[];
 }
 
 function text(value: unknown): string {
@@ -87,7 +87,7 @@ export function planEnrollment(
 ): EnrollmentPlan {
   const enroll: (DesiredEnrollment & { netns: string })[] = [];
   const update: (DesiredEnrollment & { netns: string })[] = [];
-  const waiting: { key: string; reason: string }[] = [];
+  const waiting: { key: string; uid: string; reason: string }[] = [];
   const desiredKeys = new Set<string>();
 
   for (const pod of pods) {
@@ -115,7 +115,7 @@ export function planEnrollment(
     }
     const netns = netnsByPod.get(facts.key);
     if (netns === undefined) {
-      waiting.push({ key: facts.key, reason: 'no network namespace known for the pod (no CNI ADD seen by this agent)' });
+      waiting.push({ key: facts.key, uid: facts.uid, reason: 'no network namespace known for the pod (no CNI ADD seen by this agent)' });
       continue;
     }
     enroll.push({ pod: facts, options: redirection, reason: decision.reason, netns });
