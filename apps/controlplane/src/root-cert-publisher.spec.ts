@@ -1,10 +1,11 @@
 // The root certificate publisher against a fake KubeApi (no API server here) and sources built on the real
 // ObjectSet: which ConfigMaps it writes as namespaces and ConfigMaps come, change and go, how it treats namespaces
 // being deleted, how it retries, that a new root is republished, and that close() stops it.
-import { ObjectSet, type ConfigListener, type ConfigSource, type KubeApi } from '@weft/config-source';
-import { objectKey, type KubeObject } from '@weft/mesh-config';
+import type { KubeApi } from '@weft/config-source';
+import type { KubeObject } from '@weft/mesh-config';
 import { eventually } from '@weft/testing';
 
+import { FakeSource } from '../test/fake-config-source';
 import type { MessageFirstLogger } from './logging';
 import { rootCertConfigMap } from './pipeline/root-cert-configmaps';
 import { createRootCertPublisher, fixedRootCertificate, type RootCertificateSource, type RootCertPublisher } from './root-cert-publisher';
@@ -32,39 +33,6 @@ class FakeKubeApi implements Pick<KubeApi, 'applyObject'> {
 
   namespaces(): string[] {
     return this.applied.map((object) => object.metadata.namespace ?? '');
-  }
-}
-
-/** A config source over the real ObjectSet whose content the test sets; each change is one event. */
-class FakeSource implements Pick<ConfigSource, 'subscribe' | 'snapshot'> {
-  private readonly objects = new ObjectSet();
-  private readonly listeners = new Set<ConfigListener>();
-
-  subscribe(listener: ConfigListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  snapshot(): ReturnType<ObjectSet['snapshot']> {
-    return this.objects.snapshot();
-  }
-
-  upsert(...objects: KubeObject[]): void {
-    this.emit(this.objects.apply({ upserts: objects }));
-  }
-
-  remove(...objects: KubeObject[]): void {
-    this.emit(this.objects.apply({ deletes: objects.map(objectKey) }));
-  }
-
-  /** The first event of a source that listed nothing. */
-  listed(): void {
-    this.objects.markInitial();
-    this.emit({ added: [], updated: [], removed: [] });
-  }
-
-  private emit(changed: ReturnType<ObjectSet['apply']>): void {
-    for (const listener of this.listeners) listener({ version: this.objects.version, changed, errors: [] });
   }
 }
 

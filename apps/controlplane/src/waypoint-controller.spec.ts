@@ -1,9 +1,10 @@
 // The waypoint controller against a fake KubeApi (no API server here) and a config source built on the real
 // ObjectSet: what it writes when Gateways come, change and go, how it retries, and that close() stops it.
-import { ObjectSet, type ConfigListener, type ConfigSource, type KubeApi, type KubeResource } from '@weft/config-source';
+import type { KubeApi, KubeResource } from '@weft/config-source';
 import { objectKey, waypointGateway, type KubeObject } from '@weft/mesh-config';
 import { eventually } from '@weft/testing';
 
+import { FakeSource } from '../test/fake-config-source';
 import type { MessageFirstLogger } from './logging';
 import { createWaypointController, type WaypointController } from './waypoint-controller';
 
@@ -37,33 +38,6 @@ class FakeKubeApi implements Pick<KubeApi, 'applyObject' | 'deleteObject' | 'mer
 
   keys(verb: Write['verb']): string[] {
     return this.writes.filter((w) => w.verb === verb).map((w) => w.key);
-  }
-}
-
-/** A config source over the real ObjectSet whose content the test sets; each change is one event. */
-class FakeSource implements Pick<ConfigSource, 'subscribe' | 'snapshot'> {
-  private readonly objects = new ObjectSet();
-  private readonly listeners = new Set<ConfigListener>();
-
-  subscribe(listener: ConfigListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  snapshot(): ReturnType<ObjectSet['snapshot']> {
-    return this.objects.snapshot();
-  }
-
-  upsert(...objects: KubeObject[]): void {
-    this.emit(this.objects.apply({ upserts: objects }));
-  }
-
-  remove(...objects: KubeObject[]): void {
-    this.emit(this.objects.apply({ deletes: objects.map(objectKey) }));
-  }
-
-  private emit(changed: ReturnType<ObjectSet['apply']>): void {
-    for (const listener of this.listeners) listener({ version: this.objects.version, changed, errors: [] });
   }
 }
 
