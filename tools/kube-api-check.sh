@@ -14,7 +14,8 @@
 #     writes the ambient.istio.io/redirection annotation, un-labelling the namespace removes it; stopped while its
 #     DaemonSet remains it leaves the plugin installed (in this run's CNI directories), and once it is gone, not;
 #     a pod older than the agent is found through a stand-in for the node's /proc and enrolled;
-#   - restarts the controlplane and checks the root survived.
+#   - starts a second controlplane replica: the first keeps the leader Lease; when it stops, the second takes the
+#     Lease and the cluster writers (a new waypoint Gateway, a new namespace's root), with the same root.
 # No pods run (there is no kubelet); objects are created directly. Ends with `N passed, N failed`.
 #
 #   sudo bash tools/kube-api-check.sh        (after `bash tools/setup.sh --no-cluster`; needs root, go, openssl)
@@ -139,14 +140,16 @@ check "the GatewayClass istio-waypoint exists (Gateway API detected)" k get gate
 kubeconfig "$(k create token istiod -n istio-system --duration 1h)" "$run/istiod.kubeconfig"
 mkdir -p "$run/cacerts"
 xds_port=$(free_port); plain_port=$(free_port); mon_port=$(free_port)
-controlplane() {
-  start controlplane env KUBECONFIG="$run/istiod.kubeconfig" WEFT_CONFIG_SOURCE=kubernetes POD_NAMESPACE=istio-system \
+controlplane() {  # controlplane NAME XDS_TLS_PORT PLAINTEXT_PORT MONITORING_PORT: a replica as the chart runs it
+  start "$1" env KUBECONFIG="$run/istiod.kubeconfig" WEFT_CONFIG_SOURCE=kubernetes POD_NAMESPACE=istio-system POD_NAME="$1" \
     WEFT_CA_DIR="$run/cacerts" WEFT_CA_SECRET=istio-ca-secret CA_TRUSTED_NODE_ACCOUNTS=istio-system/ztunnel \
-    WEFT_LISTEN_ADDRESS=127.0.0.1 WEFT_XDS_TLS_PORT="$xds_port" WEFT_XDS_PLAINTEXT_PORT="$plain_port" \
-    WEFT_MONITORING_PORT="$mon_port" node apps/controlplane/dist/main.js
-  wait_for "the controlplane" 60 curl -sf "http://127.0.0.1:$mon_port/ready"
+    WEFT_LISTEN_ADDRESS=127.0.0.1 WEFT_XDS_TLS_PORT="$2" WEFT_XDS_PLAINTEXT_PORT="$3" \
+    WEFT_MONITORING_PORT="$4" node apps/controlplane/dist/main.js
+  wait_for "the controlplane $1" 60 curl -sf "http://127.0.0.1:$4/ready"
 }
-controlplane
+controlplane istiod-a "$xds_port" "$plain_port" "$mon_port"
+lease_holder() { k get lease -n istio-system weft-controlplane-leader -o jsonpath='{.spec.holderIdentity}'; }
+check "the controlplane takes the leader Lease" eventually is istiod-a lease_holder
 check "the self-signed root is in Secret istio-ca-secret (type istio.io/ca-root)" \
   eventually is istio.io/ca-root k get secret -n istio-system istio-ca-secret -o jsonpath='{.type}'
 root_of() { k get cm -n "$1" istio-ca-root-cert -o jsonpath='{.data.root-cert\.pem}' 2>/dev/null; }
@@ -180,7 +183,7 @@ start ztunnel env WEFT_ZTUNNEL_MODE=loopback NODE_NAME=node-a \
   WEFT_TOKEN_FILE="$run/ztunnel.token" ADMIN_PORT="$(free_port)" STATS_PORT="$(free_port)" READINESS_PORT="$(free_port)" \
   WEFT_LISTEN_ADDRESS=127.0.0.1 node apps/ztunnel/dist/main.js
 check "ztunnel gets a certificate for sleep (a pod on its node)" eventually grep -q 'sa/sleep.*workload certificate issued' "$run/ztunnel.log"
-check "… and is refused one for ghost (no pod on its node)" eventually grep -q 'no running pod with default/ghost on node node-a' "$run/controlplane.log"
+check "… and is refused one for ghost (no pod on its node)" eventually grep -q 'no running pod with default/ghost on node node-a' "$run/istiod-a.log"
 
 # --- a waypoint with its own service account's token (no impersonation) ------------------------------------------
 printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: waypoint-a, namespace: shop}\nspec: {serviceAccountName: waypoint, nodeName: node-a, containers: [{name: w, image: weft/waypoint}]}\n' | k apply -f - >/dev/null
@@ -243,15 +246,22 @@ cni_node
 stop "$cni_node_pid"
 check "one whose DaemonSet is gone (an uninstall) removes it" fails installed
 
-# --- restart: the root survives ------------------------------------------------------------------------------------
+# --- a second replica: it follows, then takes over the writers; the root survives ----------------------------------
 before=$(root_of shop)
-stop "$controlplane_pid"
-controlplane
-check "a restarted controlplane loads the same root" eventually is "$before" root_of shop
+controlplane istiod-b "$(free_port)" "$(free_port)" "$(free_port)"
+sleep 3
+check "a second replica serves but does not take the Lease from the leader" is istiod-a lease_holder
+stop "$istiod_a_pid"
+check "when the leader stops, the second replica takes the Lease" eventually is istiod-b lease_holder
+k create namespace shop2 >/dev/null
+node apps/meshctl/dist/main.js waypoint generate -n shop2 | k apply -f - >/dev/null
+check "… and runs the waypoint controller: a new Gateway gets its objects" eventually k get sa/waypoint svc/waypoint deploy/waypoint -n shop2
+check "… and the root publisher: the new namespace gets the root" eventually is "$before" root_of shop2
+check "the second replica loaded the same root" eventually is "$before" root_of shop
 secret_root() { k get secret -n istio-system istio-ca-secret -o jsonpath='{.data.ca-cert\.pem}' | base64 -d; }
 check "… and the root in the Secret is the published one" is "$before" secret_root
 
-check "no request of the four components was refused by RBAC" bash -c "! grep -l -E 'Forbidden|\"code\":403' '$run'/controlplane.log '$run'/cni-node.log '$run'/ztunnel.log '$run'/waypoint.log"
+check "no request of the four components was refused by RBAC" bash -c "! grep -l -E 'Forbidden|\"code\":403' '$run'/istiod-a.log '$run'/istiod-b.log '$run'/cni-node.log '$run'/ztunnel.log '$run'/waypoint.log"
 [ "$failed" -eq 0 ] || WEFT_KUBE_API_KEEP=1
 summarized=1
 echo "$passed passed, $failed failed"

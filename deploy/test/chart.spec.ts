@@ -40,7 +40,7 @@ describe('the Helm chart', () => {
   });
 
   it.each<[string, Record<string, string>, string]>([
-    ['two controlplane replicas (no leader election)', { 'controlplane.replicas': '2' }, "at '/controlplane/replicas': maximum: got 2, want 1"],
+    ['a negative number of controlplane replicas', { 'controlplane.replicas': '-1' }, "at '/controlplane/replicas': minimum: got -1, want 0"],
     ['an unknown setting', { 'ztunnel.logLevel': 'debug' }, "at '/ztunnel': additional properties 'logLevel' not allowed"],
     ['a trust domain that is not a DNS name', { 'meshConfig.trustDomain': 'Bad_Domain' }, "at '/meshConfig/trustDomain'"],
     ['an unknown log level', { 'global.logLevel': 'verbose' }, "at '/global/logLevel'"],
@@ -115,10 +115,11 @@ describe('the Helm chart', () => {
       expect(allows(role, 'gateway.networking.k8s.io', 'gateways/status', 'patch')).toBe(true);
       expect(allows(role, 'authentication.k8s.io', 'tokenreviews', 'create')).toBe(true);
       for (const verb of ['get', 'list', 'watch', 'create', 'patch']) expect([verb, allows(role, '', 'configmaps', verb)]).toEqual([verb, true]);
-      // The self-signed root: read, and created once, in its own namespace only.
+      // The self-signed root: read, and created once, in its own namespace only; so is the leader Lease.
       const own = findObject(objects, 'Role', 'weft-istiod');
       expect(own.metadata.namespace).toBe('istio-system');
       for (const verb of ['get', 'create']) expect([verb, allows(own, '', 'secrets', verb)]).toEqual([verb, true]);
+      for (const verb of ['get', 'create', 'update']) expect([verb, allows(own, 'coordination.k8s.io', 'leases', verb)]).toEqual([verb, true]);
       expect(allows(role, '', 'secrets', 'get')).toBe(false);
     });
 

@@ -1,8 +1,10 @@
-// The controlplane process wired together, in start order: CA → config source (and, in Kubernetes mode, the
-// waypoint controller and the root certificate publisher) → first computation → xDS on 15010 (plaintext) and 15012 (TLS, with the CA) → monitoring on
-// 15014. Every listener, watch and timer is owned here and closed by `close()`, which drains xDS streams up to the
-// configured deadline.
+// The controlplane process wired together, in start order: CA → config source → first computation → leader
+// election (Kubernetes: a Lease; the leader alone runs the waypoint controller and the root certificate publisher
+// and writes object statuses) → xDS on 15010 (plaintext) and 15012 (TLS, with the CA) → monitoring on 15014. Every
+// listener, watch and timer is owned here and closed by `close()`, which drains xDS streams up to the configured
+// deadline.
 
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 
 import * as grpc from '@grpc/grpc-js';
@@ -47,6 +49,7 @@ import type { ControlplaneConfig } from './config';
 import { messageFirst, type Logger } from './logging';
 import { computeMesh, type ConfigProblem, type Disposition, type MeshSettings } from './pipeline/compute-mesh';
 import { objectStatuses, statusWrites } from './pipeline/object-statuses';
+import { createLeaderElection, CONTROLPLANE_LEASE, soleLeader } from './leader-election';
 import { indexPodPlacement, type PodPlacement } from './pipeline/pods-on-node';
 import { createRootCertPublisher, fixedRootCertificate, ROOT_CERT_CONFIGMAPS } from './root-cert-publisher';
 import { createWaypointController } from './waypoint-controller';
@@ -173,6 +176,79 @@ function shutdownGrpc(server: grpc.Server, deadlineMs: number): Promise<void> {
   });
 }
 
+/**
+ * The cluster writers only the leader runs: istiod's gateway controller (each `istio-waypoint` Gateway's objects and
+ * status) and its namespace controller (the mesh root in every namespace's `istio-ca-root-cert`). Resolves to the
+ * function that stops them.
+ */
+async function startClusterWriters(api: KubeApi, source: ConfigSource, config: ControlplaneConfig, rootCertPem: string, logger: Logger): Promise<() => Promise<void>> {
+  const waypoints = createWaypointController({
+    api,
+    source,
+    deployment: {
+      image: config.WAYPOINT_IMAGE,
+      // The name the 15012 serving certificate carries, as ztunnel dials it.
+      xdsAddress: `istiod.${config.POD_NAMESPACE}.svc:15012`,
+      trustDomain: config.TRUST_DOMAIN,
+      clusterId: config.CLUSTER_ID,
+    },
+    domainSuffix: config.CLUSTER_DOMAIN,
+    logger: messageFirst(logger, 'waypoint-controller'),
+  });
+  const rootCertConfigMaps = createKubernetesSource({ api, resources: [ROOT_CERT_CONFIGMAPS], logger: messageFirst(logger, 'root-cert-configmaps') });
+  const rootCerts = createRootCertPublisher({
+    api,
+    namespaces: source,
+    configMaps: rootCertConfigMaps,
+    root: fixedRootCertificate(rootCertPem),
+    logger: messageFirst(logger, 'root-cert-publisher'),
+  });
+  const stop = async (): Promise<void> => {
+    await Promise.all([waypoints.close(config.WEFT_DRAIN_DEADLINE_MS), rootCerts.close(config.WEFT_DRAIN_DEADLINE_MS)]);
+    await rootCertConfigMaps.close();
+  };
+  try {
+    waypoints.start();
+    rootCerts.start();
+    await rootCertConfigMaps.start();
+  } catch (cause) {
+    await stop();
+    throw cause;
+  }
+  return stop;
+}
+
+/**
+ * Starts the leader's writers when this replica gains the lease and stops them when it loses it, one transition
+ * at a time; `close()` stops them for good.
+ */
+class LeaderWork {
+  private chain: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
+  private closed = false;
+
+  constructor(
+    private readonly start: () => Promise<() => Promise<void>>,
+    private readonly logger: Logger,
+  ) {}
+
+  leading(leading: boolean): void {
+    this.chain = this.chain.then(async (stop) => {
+      if (leading && !this.closed) return stop ?? (await this.start());
+      await stop?.();
+      return undefined;
+    }).catch((cause: unknown) => {
+      this.logger.error({ err: cause }, leading ? 'starting the cluster writers failed' : 'stopping the cluster writers failed');
+      return undefined;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.leading(false);
+    await this.chain;
+  }
+}
+
 export async function startControlplane(options: ControlplaneOptions): Promise<Controlplane> {
   const { config, logger } = options;
   const settings: MeshSettings = {
@@ -195,48 +271,46 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
     const kubeApi = config.WEFT_CONFIG_SOURCE === 'kubernetes' ? (options.kubeApi ?? (await loadKubeApi())) : undefined;
     const source = options.source ?? createSource(config, logger, kubeApi);
     cleanups.push(() => source.close());
+    // Every replica serves xDS and the CA; one, the leader, writes to the cluster (object statuses, waypoint
+    // Deployments, root ConfigMaps), as istiod's leader-elected controllers do. Manifest mode: this process.
+    const leader =
+      kubeApi === undefined
+        ? soleLeader()
+        : createLeaderElection({
+            api: kubeApi,
+            namespace: config.POD_NAMESPACE,
+            name: CONTROLPLANE_LEASE,
+            identity: config.POD_NAME !== '' ? config.POD_NAME : hostname(),
+            logger: messageFirst(logger, 'leader-election'),
+          });
+    let leaderWork: LeaderWork | undefined;
     if (kubeApi !== undefined) {
-      // istiod's gateway controller: deploys what each `istio-waypoint` Gateway needs and writes its status.
-      const waypoints = createWaypointController({
-        api: kubeApi,
-        source,
-        deployment: {
-          image: config.WAYPOINT_IMAGE,
-          // The name the 15012 serving certificate carries, as ztunnel dials it.
-          xdsAddress: `istiod.${config.POD_NAMESPACE}.svc:15012`,
-          trustDomain: config.TRUST_DOMAIN,
-          clusterId: config.CLUSTER_ID,
-        },
-        domainSuffix: config.CLUSTER_DOMAIN,
-        logger: messageFirst(logger, 'waypoint-controller'),
-      });
-      waypoints.start();
-      cleanups.push(() => waypoints.close(config.WEFT_DRAIN_DEADLINE_MS));
-
-      // istiod's namespace controller: the mesh root in every namespace's `istio-ca-root-cert` ConfigMap.
-      const rootCertConfigMaps = createKubernetesSource({
-        api: kubeApi,
-        resources: [ROOT_CERT_CONFIGMAPS],
-        logger: messageFirst(logger, 'root-cert-configmaps'),
-      });
-      cleanups.push(() => rootCertConfigMaps.close());
-      const rootCerts = createRootCertPublisher({
-        api: kubeApi,
-        namespaces: source,
-        configMaps: rootCertConfigMaps,
-        root: fixedRootCertificate(ca.rootCertPem),
-        logger: messageFirst(logger, 'root-cert-publisher'),
-      });
-      rootCerts.start();
-      cleanups.push(() => rootCerts.close(config.WEFT_DRAIN_DEADLINE_MS));
-      await rootCertConfigMaps.start();
+      const api = kubeApi;
+      leaderWork = new LeaderWork(() => startClusterWriters(api, source, config, ca.rootCertPem, logger), logger);
+      const work = leaderWork;
+      cleanups.push(() => work.close());
     }
     const snapshots = createSnapshotSource();
     let state = EMPTY_STATE;
     let lastGood: ReadonlyMap<string, KubeObject> = new Map();
+    let statuses: ReadonlyMap<string, ObjectStatus> = new Map();
+    /** What this replica wrote as the leader; a new term starts from nothing and writes every status. */
     let reported: ReadonlyMap<string, ObjectStatus> = new Map();
     let placement: PodPlacement = indexPodPlacement([]);
     let computations = 0;
+
+    const publishStatuses = (): void => {
+      if (!leader.isLeader()) return;
+      for (const [key, status] of statusWrites(reported, statuses)) source.reportStatus(key, status);
+      reported = statuses;
+    };
+    const unwatchLeader = leader.onChange((leading) => {
+      leaderWork?.leading(leading);
+      if (!leading) return;
+      reported = new Map();
+      publishStatuses();
+    });
+    cleanups.push(unwatchLeader);
 
     const recompute = (version: number): void => {
       const started = process.hrtime.bigint();
@@ -252,9 +326,8 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
         problems: computation.problems,
         rejected: computation.rejected,
       };
-      const statuses = objectStatuses(computation.problems, computation.rejected);
-      for (const [key, status] of statusWrites(reported, statuses)) source.reportStatus(key, status);
-      reported = statuses;
+      statuses = objectStatuses(computation.problems, computation.rejected);
+      publishStatuses();
       computations += 1;
       const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
       logger.info(
@@ -286,6 +359,8 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
     });
     cleanups.push(unsubscribe);
     await source.start();
+    leader.start();
+    cleanups.push(() => leader.close(config.WEFT_DRAIN_DEADLINE_MS));
 
     // 3. The CA service; impersonation is checked against where pods are scheduled now.
     const authorizer = createNodeAuthorizer({

@@ -52,6 +52,8 @@ const settings = z.object({
   ROOT_NAMESPACE: z.string().min(1).default('istio-system'),
   /** The namespace the controlplane runs in (its serving certificate names `istiod.<ns>.svc`). */
   POD_NAMESPACE: z.string().min(1).default('istio-system'),
+  /** This replica's name (the downward API; default: the host name): its identity in the leader Lease. */
+  POD_NAME: z.string().default(''),
   /** Extra DNS names for the 15012 serving certificate. */
   WEFT_SERVING_DNS_NAMES: list.default([]),
   /** The image of the waypoint Deployments the waypoint controller creates for `istio-waypoint` Gateways (kubernetes mode). */

@@ -68,6 +68,15 @@ export async function loadKubeApi(options: KubeApiOptions = {}): Promise<KubeApi
         throw cause;
       }
     },
+    async replaceObject(object) {
+      try {
+        await objects.replace(object as unknown as KubernetesObject, undefined, undefined, fieldManager);
+        return true;
+      } catch (cause) {
+        if (statusCodeOf(cause) === 409) return false;
+        throw cause;
+      }
+    },
     async deleteObject(apiVersion, kind, namespace, name) {
       try {
         const metadata = { name, ...(namespace === '' ? {} : { namespace }) };

@@ -112,6 +112,10 @@ class FakeApi implements KubeApi {
     throw new Error('the source never creates objects');
   }
 
+  async replaceObject(): Promise<boolean> {
+    throw new Error('the source never replaces objects');
+  }
+
   async getObject(): Promise<undefined> {
     throw new Error('the source never reads single objects');
   }

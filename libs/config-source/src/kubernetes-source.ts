@@ -64,6 +64,11 @@ export interface KubeApi {
    * (409). Unlike an apply, it never changes an existing object, so the first of several racing writers wins.
    */
   createObject(object: KubeObject): Promise<boolean>;
+  /**
+   * Replaces a whole object (PUT) on the condition that it is still at `metadata.resourceVersion` (optimistic
+   * concurrency): true when stored, false when the server refused it with 409 Conflict because someone wrote first.
+   */
+  replaceObject(object: KubeObject): Promise<boolean>;
   /** Deletes an object; one that is already gone (404) counts as deleted. */
   deleteObject(apiVersion: string, kind: string, namespace: string, name: string): Promise<void>;
   /** Reads one object by name (`namespace` '' for cluster-scoped kinds); one that does not exist (404) is `undefined`. */

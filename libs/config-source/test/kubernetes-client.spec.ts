@@ -1,6 +1,6 @@
 // The real KubeApi (`loadKubeApi`, `loadTokenReviewer`: @kubernetes/client-node) against a fake API server on
 // loopback: discovery, list and watch of the informers (with a field selector too), the merge patches of annotations and status, server-side
-// apply, delete (404 counts as gone), get by name (404 is undefined) and TokenReview — the requests the controlplane makes in a cluster, checked on
+// apply, delete (404 counts as gone), get by name (404 is undefined), replace at a resourceVersion (409 is false) and TokenReview — the requests the controlplane makes in a cluster, checked on
 // the wire (paths, query, content types, bearer token, bodies).
 //
 // client-node is ESM-only and jest runs this workspace as CommonJS, so the client runs in a child process (`node`, on
@@ -38,6 +38,7 @@ const DISCOVERY: Record<string, { name: string; kind: string; namespaced: boolea
   'security.istio.io/v1': [{ name: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true }],
   'apps/v1': [{ name: 'deployments', kind: 'Deployment', namespaced: true }],
   'authentication.k8s.io/v1': [{ name: 'tokenreviews', kind: 'TokenReview', namespaced: false }],
+  'coordination.k8s.io/v1': [{ name: 'leases', kind: 'Lease', namespaced: true }],
 };
 
 /** A kube-apiserver stand-in: discovery, list + watch of pods and ConfigMaps, and a record of every other request. */
@@ -48,6 +49,8 @@ class FakeApiServer {
   private readonly pods = new Map<string, JsonObject>();
   /** Secrets by `namespace/name`, served to GETs by name. */
   readonly secrets = new Map<string, JsonObject>();
+  /** Leases by `namespace/name`; a PUT is stored only at the stored resourceVersion, as the API server does. */
+  readonly leases = new Map<string, JsonObject & { metadata: { resourceVersion?: string } }>();
   /** Open watches by collection path. */
   private readonly watches = new Map<string, Set<http.ServerResponse>>();
   private resourceVersion = 10;
@@ -162,6 +165,25 @@ class FakeApiServer {
         else json(200, found);
         return;
       }
+      const lease = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases\/([^/]+)$/.exec(url.pathname);
+      if (req.method === 'PUT' && lease !== null) {
+        const body = JSON.parse(text) as JsonObject & { metadata: { resourceVersion?: string } };
+        this.requests.push({ method: 'PUT', path: url.pathname, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'], authorization: req.headers.authorization, body });
+        const key = `${lease[1] ?? ''}/${lease[2] ?? ''}`;
+        const stored = this.leases.get(key);
+        if (stored === undefined) {
+          json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+        } else if (body.metadata.resourceVersion !== stored.metadata.resourceVersion) {
+          const message = 'Operation cannot be fulfilled on leases.coordination.k8s.io: the object has been modified; please apply your changes to the latest version and try again';
+          json(409, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message });
+        } else {
+          this.resourceVersion++;
+          const updated = { ...body, metadata: { ...body.metadata, resourceVersion: String(this.resourceVersion) } };
+          this.leases.set(key, updated);
+          json(200, updated);
+        }
+        return;
+      }
       this.requests.push({
         method: req.method ?? '',
         path: url.pathname,
@@ -214,6 +236,8 @@ for await (const text of createInterface({ input: process.stdin })) {
       say({ op: command.op, ok: true });
     } else if (command.op === 'create') {
       say({ op: command.op, ok: true, created: await api.createObject(command.object) });
+    } else if (command.op === 'replace') {
+      say({ op: command.op, ok: true, stored: await api.replaceObject(command.object) });
     } else if (command.op === 'get') {
       const object = await api.getObject(command.apiVersion, command.kind, command.namespace, command.name);
       say({ op: command.op, ok: true, found: object !== undefined, object: object ?? null });
@@ -435,6 +459,37 @@ describe('loadKubeApi and loadTokenReviewer against an API server', () => {
     const other = { ...secret, data: { 'ca-cert.pem': 'Qg==' } };
     expect(await driver.run({ op: 'create', object: other })).toEqual({ op: 'create', ok: true, created: false });
     expect(server.secrets.get('istio-system/created-once')).toEqual(secret);
+  });
+
+  it('replaces a whole object at its resourceVersion: a PUT of the body, and a stale version answered false (409)', async () => {
+    const spec = { holderIdentity: 'controlplane-a', leaseDurationSeconds: 15, renewTime: '2026-12-02T01:02:03.456789Z' };
+    const stored = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'leader', namespace: 'istio-system', resourceVersion: '5' }, spec };
+    server.leases.set('istio-system/leader', stored);
+
+    const renewed = { ...stored, spec: { ...spec, renewTime: '2026-12-02T01:02:05.456789Z' } };
+    expect(await driver.run({ op: 'replace', object: renewed })).toEqual({ op: 'replace', ok: true, stored: true });
+    expect(server.requests.at(-1)).toEqual({
+      method: 'PUT',
+      path: '/apis/coordination.k8s.io/v1/namespaces/istio-system/leases/leader',
+      query: { fieldManager: 'weft-controlplane' },
+      contentType: 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+      body: renewed,
+    });
+    const current = server.leases.get('istio-system/leader');
+    expect(current).toMatchObject({ spec: renewed.spec });
+    expect(current?.metadata.resourceVersion).not.toBe('5');
+
+    // Still at version 5: someone else (this very write) got there first.
+    const stale = { ...stored, spec: { ...spec, holderIdentity: 'controlplane-b' } };
+    expect(await driver.run({ op: 'replace', object: stale })).toEqual({ op: 'replace', ok: true, stored: false });
+    expect(server.requests.at(-1)).toMatchObject({ method: 'PUT', path: '/apis/coordination.k8s.io/v1/namespaces/istio-system/leases/leader', body: stale });
+    expect(server.leases.get('istio-system/leader')).toEqual(current);
+  });
+
+  it('throws when a replace fails for another reason than a conflict (404)', async () => {
+    const absent = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'absent', namespace: 'istio-system', resourceVersion: '1' }, spec: {} };
+    expect(await driver.run({ op: 'replace', object: absent })).toMatchObject({ op: 'replace', ok: false });
   });
 
   it('creates a TokenReview with the audiences and returns its status', async () => {
