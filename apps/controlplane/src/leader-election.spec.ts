@@ -249,14 +249,14 @@ describe('leader election over a Lease (fake Lease API)', () => {
     await eventually(() => b.client.calls >= 2, 'cp-b to have tried');
 
     await a.elector.close();
-    const closedAtMs = Date.now();
     expect(a.elector.isLeader()).toBe(false);
     expect(changesOf('cp-a')).toEqual([true, false]);
     expect(server.history).toContainEqual(expect.objectContaining({ spec: expect.objectContaining({ holderIdentity: '', leaseDurationSeconds: 1 }) }));
 
     await eventually(() => b.elector.isLeader(), 'cp-b to take over');
-    // Well before the one-second Lease could have expired: it was released, not waited out.
-    expect((changeAt('cp-b', true) ?? Infinity) - closedAtMs).toBeLessThan(RETRY_PERIOD_MS * 10);
+    // It took over the released Lease (no holder), not one it had to wait out.
+    const holders = server.history.map((lease) => leaseSpecOf(lease).holderIdentity);
+    expect(holders[holders.indexOf('cp-b') - 1]).toBe('');
     expect(server.lease()).toMatchObject({ spec: { holderIdentity: 'cp-b', leaseDurationSeconds: 1, leaseTransitions: 1 } });
     expect(overlaps).toEqual([]);
   });
@@ -303,7 +303,6 @@ describe('leader election over a Lease (fake Lease API)', () => {
     server.replace({ ...lease, spec: { ...leaseSpecOf(lease), holderIdentity: 'intruder', renewTime: new Date(replacedAtMs).toISOString() } });
     await eventually(() => !a.elector.isLeader(), 'cp-a to step down');
     // On reading the Lease, not at the renew deadline.
-    expect((changeAt('cp-a', false) ?? Infinity) - replacedAtMs).toBeLessThan(RENEW_DEADLINE_MS);
     expect(logs.filter((l) => l.identity === 'cp-a' && l.message.includes('renew deadline'))).toEqual([]);
     expect(logs).toContainEqual(expect.objectContaining({ identity: 'cp-a', message: 'new leader observed', fields: expect.objectContaining({ leader: 'intruder' }) }));
     expect(holder()).toBe('intruder');
