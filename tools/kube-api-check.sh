@@ -15,7 +15,8 @@
 #     DaemonSet remains it leaves the plugin installed (in this run's CNI directories), and once it is gone, not;
 #     a pod older than the agent is found through a stand-in for the node's /proc and enrolled;
 #   - starts a second controlplane replica: the first keeps the leader Lease; when it stops, the second takes the
-#     Lease and the cluster writers (a new waypoint Gateway, a new namespace's root), with the same root.
+#     Lease and the cluster writers (a new waypoint Gateway, a new namespace's root), with the same root;
+#   - upgrades the release to two controlplane replicas, and uninstalls it: the Istio CRDs and objects stay.
 # No pods run (there is no kubelet); objects are created directly. Ends with `N passed, N failed`.
 #
 #   sudo bash tools/kube-api-check.sh        (after `bash tools/setup.sh --no-cluster`; needs root, go, openssl)
@@ -260,6 +261,12 @@ check "… and the root publisher: the new namespace gets the root" eventually i
 check "the second replica loaded the same root" eventually is "$before" root_of shop
 secret_root() { k get secret -n istio-system istio-ca-secret -o jsonpath='{.data.ca-cert\.pem}' | base64 -d; }
 check "… and the root in the Secret is the published one" is "$before" secret_root
+
+# --- the chart's lifecycle -------------------------------------------------------------------------------------------
+check "helm upgrade to two controlplane replicas" "$helm" upgrade weft deploy/helm/weft -n istio-system --set controlplane.replicas=2
+check "… sets them" is 2 k get deploy -n istio-system istiod -o jsonpath='{.spec.replicas}'
+check "helm uninstall" "$helm" uninstall weft -n istio-system
+check "… keeps the Istio CRDs and the objects in them" k get authorizationpolicy -n shop bad
 
 check "no request of the four components was refused by RBAC" bash -c "! grep -l -E 'Forbidden|\"code\":403' '$run'/istiod-a.log '$run'/istiod-b.log '$run'/cni-node.log '$run'/ztunnel.log '$run'/waypoint.log"
 [ "$failed" -eq 0 ] || WEFT_KUBE_API_KEEP=1
