@@ -4,6 +4,8 @@
 
 import { parseAllDocuments } from 'yaml';
 
+import type { PodView } from './driver';
+
 /** The kind config of one control-plane node and `workers` worker nodes. */
 export function kindConfig(workers: number): string {
   const lines = ['kind: Cluster', 'apiVersion: kind.x-k8s.io/v1alpha4', 'nodes:', '- role: control-plane'];
@@ -51,14 +53,8 @@ interface PodJson {
   };
 }
 
-/** A pod as `kubectl get pods -o json` shows it. */
-export interface PodRecord {
-  readonly namespace: string;
-  readonly name: string;
-  readonly node: string;
-  readonly ip: string | undefined;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly ready: boolean;
+/** A pod as `kubectl get pods -o json` shows it: the driver's view without the PIDs, which come from the node. */
+export interface PodRecord extends Omit<PodView, 'pids' | 'containerPids'> {
   /** Deleted, still shutting down. */
   readonly terminating: boolean;
   /** The CRI IDs of its running containers (`containerd://` stripped), in the order of status.containerStatuses. */

@@ -131,12 +131,18 @@ async function createAuthenticator(config: ControlplaneConfig): Promise<CallerAu
 }
 
 /** Plug-in files from `WEFT_CA_DIR`; the self-signed root there too, or in the `WEFT_CA_SECRET` Secret (Kubernetes). */
+/** WEFT_CA_SECRET is refused outside Kubernetes mode by the config, so a client is there whenever it is set. */
+function requireKubeApi(kubeApi: KubeApi | undefined): KubeApi {
+  if (kubeApi === undefined) throw new CaError('ERR_CA_CONFIG_INVALID', 'WEFT_CA_SECRET needs WEFT_CONFIG_SOURCE=kubernetes');
+  return kubeApi;
+}
+
 async function createCa(config: ControlplaneConfig, kubeApi: KubeApi | undefined): Promise<CertificateAuthority> {
   const files = createFileCaStorage(config.WEFT_CA_DIR);
   const secret =
     config.WEFT_CA_SECRET === ''
       ? undefined
-      : createSecretCaStorage({ api: kubeApi ?? (await loadKubeApi()), namespace: config.POD_NAMESPACE, name: config.WEFT_CA_SECRET });
+      : createSecretCaStorage({ api: requireKubeApi(kubeApi), namespace: config.POD_NAMESPACE, name: config.WEFT_CA_SECRET });
   const options = {
     storage: secret === undefined ? files : createRoutedCaStorage({ directory: files, secret }),
     trustDomain: config.TRUST_DOMAIN,
@@ -262,13 +268,15 @@ export async function startControlplane(options: ControlplaneOptions): Promise<C
   const closeAll = (): Promise<void> => cleanups.closeAll();
 
   try {
+    // The Kubernetes client (Kubernetes mode), shared by the CA's Secret, the config source and the writers.
+    const kubeApi = config.WEFT_CONFIG_SOURCE === 'kubernetes' ? (options.kubeApi ?? (await loadKubeApi())) : undefined;
+
     // 1. CA and the callers it trusts.
-    const ca = await createCa(config, options.kubeApi);
+    const ca = await createCa(config, kubeApi);
     logger.info({ source: ca.source, dir: config.WEFT_CA_DIR, secret: config.WEFT_CA_SECRET }, 'CA loaded');
     const authenticator = options.authenticator ?? (await createAuthenticator(config));
 
     // 2. Config, computed into resources on every batch of changes.
-    const kubeApi = config.WEFT_CONFIG_SOURCE === 'kubernetes' ? (options.kubeApi ?? (await loadKubeApi())) : undefined;
     const source = options.source ?? createSource(config, logger, kubeApi);
     cleanups.push(() => source.close());
     // Every replica serves xDS and the CA; one, the leader, writes to the cluster (object statuses, waypoint

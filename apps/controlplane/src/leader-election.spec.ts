@@ -5,6 +5,7 @@ import type { KubeApi } from '@weft/config-source';
 import type { KubeObject } from '@weft/mesh-config';
 import { eventually } from '@weft/testing';
 
+import { recordingLogger } from '../test/controller-fakes';
 import {
   createLeaderElection,
   CONTROLPLANE_LEASE,
@@ -17,6 +18,11 @@ import type { MessageFirstLogger } from './logging';
 import { leaseSpecOf, parseMicroTime } from './pipeline/lease-decision';
 
 jest.setTimeout(15_000);
+
+interface Replica {
+  readonly elector: LeaderElection;
+  readonly client: FakeLeaseClient;
+}
 
 const NAMESPACE = 'istio-system';
 const RETRY_PERIOD_MS = 25;
@@ -160,16 +166,28 @@ describe('leader election over a Lease (fake Lease API)', () => {
   });
 
   function logger(identity: string): MessageFirstLogger {
-    const log =
-      (level: string) =>
-      (message: string, fields: Readonly<Record<string, unknown>> = {}): void => {
-        logs.push({ identity, level, message, fields });
-      };
-    return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+    return recordingLogger((line) => logs.push({ identity, ...line }));
+  }
+
+  /** A started replica, once it leads. */
+  async function leading(identity: string): Promise<Replica> {
+    const started = replica(identity);
+    started.elector.start();
+    await eventually(() => started.elector.isLeader(), `${identity} to lead`);
+    return started;
+  }
+
+  /** cp-a leading, and cp-b started after it and trying. */
+  async function leaderAndFollower(): Promise<{ a: Replica; b: Replica }> {
+    const a = await leading('cp-a');
+    const b = replica('cp-b');
+    b.elector.start();
+    await eventually(() => b.client.calls >= 2, 'cp-b to have tried');
+    return { a, b };
   }
 
   /** An elector with its own client, whose changes land in `changes` and whose overlaps with others in `overlaps`. */
-  function replica(identity: string, overrides: Partial<LeaderElectionOptions> = {}): { elector: LeaderElection; client: FakeLeaseClient } {
+  function replica(identity: string, overrides: Partial<LeaderElectionOptions> = {}): Replica {
     const client = new FakeLeaseClient(server);
     const elector = createLeaderElection({
       api: client,
@@ -241,12 +259,7 @@ describe('leader election over a Lease (fake Lease API)', () => {
   });
 
   it('a closing leader releases the Lease and the other replica takes over within about a retry period', async () => {
-    const a = replica('cp-a');
-    a.elector.start();
-    await eventually(() => a.elector.isLeader(), 'cp-a to lead');
-    const b = replica('cp-b');
-    b.elector.start();
-    await eventually(() => b.client.calls >= 2, 'cp-b to have tried');
+    const { a, b } = await leaderAndFollower();
 
     await a.elector.close();
     expect(a.elector.isLeader()).toBe(false);
@@ -262,12 +275,7 @@ describe('leader election over a Lease (fake Lease API)', () => {
   });
 
   it('a leader that cannot renew steps down after the renew deadline; the other takes over once the Lease expires', async () => {
-    const a = replica('cp-a');
-    a.elector.start();
-    await eventually(() => a.elector.isLeader(), 'cp-a to lead');
-    const b = replica('cp-b');
-    b.elector.start();
-    await eventually(() => b.client.calls >= 2, 'cp-b to have tried');
+    const { a, b } = await leaderAndFollower();
 
     a.client.failing = true;
     await eventually(() => !a.elector.isLeader(), 'cp-a to step down');
@@ -294,9 +302,7 @@ describe('leader election over a Lease (fake Lease API)', () => {
   });
 
   it('steps down at once when it reads another holder in an unexpired Lease', async () => {
-    const a = replica('cp-a');
-    a.elector.start();
-    await eventually(() => a.elector.isLeader(), 'cp-a to lead');
+    const a = await leading('cp-a');
     const lease = server.lease();
     if (lease === undefined) throw new Error('no Lease stored');
     const replacedAtMs = Date.now();
@@ -309,9 +315,7 @@ describe('leader election over a Lease (fake Lease API)', () => {
   });
 
   it('keeps one attempt in flight: a hanging API call is not stacked, the leader still steps down, and close keeps its deadline', async () => {
-    const a = replica('cp-a');
-    a.elector.start();
-    await eventually(() => a.elector.isLeader(), 'cp-a to lead');
+    const a = await leading('cp-a');
     a.client.hold();
     const callsWhenHeld = a.client.calls;
     await eventually(() => !a.elector.isLeader(), 'cp-a to step down while its call hangs');
@@ -360,9 +364,7 @@ describe('leader election over a Lease (fake Lease API)', () => {
   it('close() is idempotent, releases once and clears its timer', async () => {
     const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
     const before = timers();
-    const a = replica('cp-a');
-    a.elector.start();
-    await eventually(() => a.elector.isLeader(), 'cp-a to lead');
+    const a = await leading('cp-a');
     expect(timers()).toBeGreaterThan(before);
 
     const first = a.elector.close();
@@ -384,12 +386,7 @@ describe('leader election over a Lease (fake Lease API)', () => {
   });
 
   it('a follower closes without writing', async () => {
-    const a = replica('cp-a');
-    a.elector.start();
-    await eventually(() => a.elector.isLeader(), 'cp-a to lead');
-    const b = replica('cp-b');
-    b.elector.start();
-    await eventually(() => b.client.calls >= 2, 'cp-b to have tried');
+    const { b } = await leaderAndFollower();
     const writes = server.history.length;
     await b.elector.close();
     expect(server.history.slice(writes).every((lease) => leaseSpecOf(lease).holderIdentity === 'cp-a')).toBe(true);

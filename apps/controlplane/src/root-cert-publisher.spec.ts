@@ -5,8 +5,7 @@ import type { KubeApi } from '@weft/config-source';
 import type { KubeObject } from '@weft/mesh-config';
 import { eventually } from '@weft/testing';
 
-import { FakeSource } from '../test/fake-config-source';
-import type { MessageFirstLogger } from './logging';
+import { FakeSource, recordingLogger } from '../test/controller-fakes';
 import { rootCertConfigMap } from './pipeline/root-cert-configmaps';
 import { createRootCertPublisher, fixedRootCertificate, type RootCertificateSource, type RootCertPublisher } from './root-cert-publisher';
 
@@ -83,12 +82,7 @@ describe('root certificate publisher (fake KubeApi)', () => {
     api = new FakeKubeApi(configMaps);
     root = new ChangingRoot(ROOT);
     logs = [];
-    const log =
-      (level: string) =>
-      (message: string, fields: Readonly<Record<string, unknown>> = {}): void => {
-        logs.push({ level, message, fields });
-      };
-    const logger: MessageFirstLogger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+    const logger = recordingLogger((line) => logs.push(line));
     publisher = createRootCertPublisher({ api, namespaces, configMaps, root, logger, retryMinMs: 20, retryMaxMs: 40 });
     publisher.start();
   });

@@ -4,8 +4,7 @@ import type { KubeApi, KubeResource } from '@weft/config-source';
 import { objectKey, waypointGateway, type KubeObject } from '@weft/mesh-config';
 import { eventually } from '@weft/testing';
 
-import { FakeSource } from '../test/fake-config-source';
-import type { MessageFirstLogger } from './logging';
+import { FakeSource, recordingLogger } from '../test/controller-fakes';
 import { createWaypointController, type WaypointController } from './waypoint-controller';
 
 jest.setTimeout(15_000);
@@ -60,12 +59,7 @@ describe('waypoint controller (fake KubeApi)', () => {
     api = new FakeKubeApi();
     source = new FakeSource();
     logs = [];
-    const log =
-      (level: string) =>
-      (message: string, fields: Readonly<Record<string, unknown>> = {}): void => {
-        logs.push({ level, message, fields });
-      };
-    const logger: MessageFirstLogger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+    const logger = recordingLogger((line) => logs.push(line));
     controller = createWaypointController({
       api,
       source,
