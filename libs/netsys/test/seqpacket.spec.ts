@@ -191,6 +191,7 @@ describe('SeqpacketSocket', () => {
 
   it('leaves no descriptors behind once everything is closed', async () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(openFdCount()).toBe(baseline);
+    // At most the baseline: descriptors other suites in this worker held may have closed meanwhile (as in tcp.spec).
+    expect(openFdCount()).toBeLessThanOrEqual(baseline);
   });
 });
