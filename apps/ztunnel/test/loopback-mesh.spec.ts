@@ -57,6 +57,13 @@ describe('two ztunnels in loopback mode with the real controlplane', () => {
     await mesh?.close();
   });
 
+  /** The first access-log line (of either ztunnel) that `match` accepts, once one is written. */
+  const logged = async (match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> => {
+    const find = (): Record<string, unknown> | undefined => mesh.accessLog.map((l) => JSON.parse(l) as Record<string, unknown>).find(match);
+    await eventually(() => find() !== undefined, 'the access-log line');
+    return find();
+  };
+
   it.each([1, 64 * 1024])('echoes %i bytes exactly through HBONE', async (size) => {
     const payload = randomBytes(size);
     const reply = await exchange(await dialOutbound(sleep.address), payload);
@@ -117,6 +124,17 @@ describe('two ztunnels in loopback mode with the real controlplane', () => {
     );
     expect(denied <= 0).toBe(true);
     expect(app.connections).toBe(before);
+    // One "connection complete" at error level, as Istio's ztunnel logs a denial (and its guides grep for it).
+    const line = await logged((l) => l['direction'] === 'inbound' && String(l['error']).includes('policy rejection'));
+    expect(line).toMatchObject({
+      level: 'error',
+      message: 'connection complete',
+      'src.identity': 'spiffe://cluster.local/ns/default/sa/other',
+      'dst.identity': 'spiffe://cluster.local/ns/default/sa/echo',
+      bytes_sent: 0,
+      bytes_recv: 0,
+      error: 'connection closed due to policy rejection: allow policies exist, but none allowed',
+    });
   });
 
   it('a policy change closes a live connection it no longer allows', async () => {
@@ -146,6 +164,8 @@ describe('two ztunnels in loopback mode with the real controlplane', () => {
     await mesh.write('strict.yaml', [strict]);
     await eventually(() => (b?.store.authorizations().length ?? 0) > 0, 'STRICT policy at ztunnel B');
     expect(await plaintext()).toBe(0);
+    const line = await logged((l) => String(l['error']).includes('istio_converted_static_strict'));
+    expect(line).toMatchObject({ level: 'error', message: 'connection complete', direction: 'inbound', error: 'connection closed due to policy rejection: explicitly denied by: istio-system/istio_converted_static_strict' });
     // mTLS still works under STRICT.
     expect((await exchange(await dialOutbound(sleep.address), Buffer.from('mtls'))).toString()).toBe('mtls');
   });

@@ -12,7 +12,7 @@ import { formatSpiffeId, parseSpiffeId, type Identity } from '@weft/identity';
 import type { MeshState, Service, Workload } from '@weft/mesh-model';
 import type { L4Connection } from '@weft/policy';
 
-import type { Authorizer, ConnectionRegistry } from '../authz';
+import { rejectionMessage, type Authorizer, type ConnectionRegistry } from '../authz';
 import { decideInboundConnect, decideInboundPlaintext, inboundHttpStatus, inboundResponseFlag } from '../inbound';
 import { HBONE_PORT, INBOUND_PLAINTEXT_PORT, OUTBOUND_PORT, type ListenerFactory } from '../pods/pod-listeners';
 import type { LocalPod, PodRuntime } from '../pods/pod-registry';
@@ -120,7 +120,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
   const random = context.random ?? Math.random;
   const workloadWaitMs = context.workloadWaitMs ?? 5_000;
 
-  const logComplete = (labels: TrafficLabels, src: string, dst: string, started: number, sent: number, received: number, hbone?: string): void => {
+  const logComplete = (labels: TrafficLabels, src: string, dst: string, started: number, sent: number, received: number, hbone?: string, error?: string): void => {
     const record = connectionCompleteRecord({
       labels,
       srcAddr: src,
@@ -129,6 +129,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
       sent,
       received,
       durationMs: Date.now() - started,
+      ...(error === undefined ? {} : { error }),
     });
     context.accessLog(formatAccessLogLine(record, new Date()));
   };
@@ -235,7 +236,12 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
     }
   };
 
-  /** Admits a connection to a local pod (authorization) and relays it to the app from inside the pod's netns. */
+  /**
+   * Admits a connection to a local pod (authorization) and relays it to the app from inside the pod's netns. Once
+   * the connection is known to be for this pod, every outcome is one "connection complete" line, an error included
+   * (a policy denial reads `connection closed due to policy rejection: …`, as Istio's troubleshooting guides grep
+   * for); `refuse` only answers the client.
+   */
   const deliver = async (
     pod: LocalPod,
     workload: Workload,
@@ -243,25 +249,27 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
     upstreamTarget: { ip: string; port: number },
     labelsFor: (flag: ResponseFlag) => TrafficLabels,
     accept: () => Duplex,
-    reject: (status: number, reason: string) => void,
+    refuse: (status: number, reason: string) => void,
     src: string,
   ): Promise<void> => {
     const started = Date.now();
+    const dst = formatHostPort(upstreamTarget.ip, upstreamTarget.port);
+    const fail = (flag: ResponseFlag, status: number, error: string): void => {
+      const labels = labelsFor(flag);
+      context.metrics.open(labels).close(flag);
+      logComplete(labels, src, dst, started, 0, 0, undefined, error);
+      refuse(status, error);
+    };
     const decision = context.authorizer.authorize({ workload, connection });
     if (!decision.allow) {
-      const meter = context.metrics.open(labelsFor('DENY'));
-      meter.close('DENY');
-      context.logger.info({ pod: pod.uid, src, reason: decision.reason }, 'connection denied by policy');
-      reject(HTTP_STATUS_UNAUTHORIZED, decision.reason);
+      fail('DENY', HTTP_STATUS_UNAUTHORIZED, rejectionMessage(decision));
       return;
     }
     let upstream: net.Socket;
     try {
       upstream = await context.networking.connect(pod, { host: upstreamTarget.ip, port: upstreamTarget.port, spoofSource: connection.srcIp });
     } catch (cause) {
-      const meter = context.metrics.open(labelsFor('CONNECT'));
-      meter.close('CONNECT');
-      reject(HTTP_STATUS_SERVICE_UNAVAILABLE, `connect to the app failed: ${describe(cause)}`);
+      fail('CONNECT', HTTP_STATUS_SERVICE_UNAVAILABLE, `connect to the app failed: ${describe(cause)}`);
       return;
     }
     const labels = labelsFor('-');
@@ -280,7 +288,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
     meter.sent(result.bytesSent);
     meter.received(result.bytesReceived);
     meter.close();
-    logComplete(labels, src, formatHostPort(upstreamTarget.ip, upstreamTarget.port), started, result.bytesSent, result.bytesReceived);
+    logComplete(labels, src, dst, started, result.bytesSent, result.bytesReceived);
   };
 
   /** 15008: an HBONE CONNECT for one of this node's pods; the pod is the one the connection arrived for. */
@@ -322,7 +330,7 @@ export function createPodProxy(context: ProxyContext, open: OpenConnections): Po
       dstPort: target.rbacDestination.port,
       srcIdentity: tunnel.peerIdentity,
     };
-    await deliver(pod, workload, connection, target.upstream, (flag) => labelsFor(flag), () => tunnel.accept(), reject, src);
+    await deliver(pod, workload, connection, target.upstream, (flag) => labelsFor(flag), () => tunnel.accept(), (status, reason) => tunnel.reject(status, reason), src);
   };
 
   /** 15006: plaintext to the pod (no identity); the same authorization path, so STRICT denies it. */
