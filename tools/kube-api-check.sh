@@ -24,10 +24,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
 
-K8S_VERSION=1.35.4
-ETCD_VERSION=3.6.13
-GATEWAY_API_VERSION=1.2.1
-cache="${WEFT_KUBE_API_CACHE:-$HOME/.cache/weft/kube-api}/k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
+check_name=kube-api-check
+# shellcheck source=tools/kube-api-lib.sh
+source tools/kube-api-lib.sh
 helm="$root_dir/node_modules/.cache/weft/helm"
 
 [ "$(id -u)" -eq 0 ] || { echo "kube-api-check: run as root (the cni-node step uses a network namespace)" >&2; exit 1; }
@@ -37,100 +36,10 @@ for app in controlplane ztunnel cni-node meshctl; do
   [ -f "apps/$app/dist/main.js" ] || { echo "kube-api-check: build first: npx nx run-many -t build" >&2; exit 1; }
 done
 
-# --- binaries, built once ---------------------------------------------------------------------------------------
-if [ ! -x "$cache/kube-apiserver" ] || [ ! -x "$cache/kubectl" ] || [ ! -x "$cache/etcd" ]; then
-  echo "kube-api-check: building kube-apiserver, kubectl (v$K8S_VERSION) and etcd (v$ETCD_VERSION) from the Go module proxy"
-  mkdir -p "$cache"
-  build=$(mktemp -d)
-  src=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-  cp -r "$src" "$build/kubernetes" && chmod -R u+w "$build/kubernetes"
-  # Its go.work names the staging modules, which the zip lacks.
-  rm -f "$build/kubernetes/go.work" "$build/kubernetes/go.work.sum"
-  # The module zip leaves out staging/ (nested modules): use the published k8s.io/* v0.x of the same release.
-  python3 - "$build/kubernetes/go.mod" "0.${K8S_VERSION#1.}" <<'PY'
-import re, sys
-path, version = sys.argv[1], sys.argv[2]
-text = open(path).read()
-staged = re.findall(r'^\t(\S+) => \./staging/\S+$', text, re.M)
-text = re.sub(r'^\t\S+ => \./staging/\S+\n', '', text, flags=re.M)
-text = re.sub(r'replace \(\s*\)\n?', '', text)
-for module in staged:
-    text = re.sub(r'(\t' + re.escape(module) + r') v0\.0\.0\b', r'\1 v' + version, text)
-open(path, 'w').write(text)
-PY
-  # Without these the server reports v0.0.0 and the chart's kubeVersion refuses it.
-  ldflags="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
-  (cd "$build/kubernetes" && GOWORK=off GOFLAGS=-mod=mod go build -ldflags "$ldflags" -o "$cache/kube-apiserver" ./cmd/kube-apiserver \
-    && GOWORK=off GOFLAGS=-mod=mod go build -ldflags "$ldflags" -o "$cache/kubectl" ./cmd/kubectl)
-  mkdir -p "$build/etcd"
-  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >"$build/etcd/main.go"
-  (cd "$build/etcd" && go mod init weft.local/etcd >/dev/null 2>&1 && go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >/dev/null 2>&1 \
-    && go mod tidy >/dev/null 2>&1 && go build -o "$cache/etcd" .)
-  rm -rf "$build"
-fi
-gateway_crds=$(go mod download -json "sigs.k8s.io/gateway-api@v$GATEWAY_API_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')/config/crd/standard
-
-# --- a run of our own: work dir, ports, processes by PID, one network namespace -----------------------------------
-run=$(mktemp -d /tmp/weft-kube-api.XXXXXX)
-prefix="wka$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
-pids=()
-namespaces=()
-passed=0; failed=0; summarized=0
-exec 3>&1  # the script's stdout, for cleanup: a failing step may exit while its output is redirected
-cleanup() {
-  if [ "$summarized" -eq 0 ]; then
-    echo "kube-api-check: a step failed before the end (see above)" >&3
-    echo "$passed passed, $((failed + 1)) failed" >&3
-    WEFT_KUBE_API_KEEP=1
-  fi
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$pid" 2>/dev/null || true; done
-  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-  if [ -n "${WEFT_KUBE_API_KEEP:-}" ]; then echo "kube-api-check: logs kept in $run" >&3; else rm -rf "$run"; fi
-}
-trap cleanup EXIT
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-start() { # start NAME CMD...: in the background, logging to $run/NAME.log, PID recorded
-  local name=$1; shift
-  "$@" >>"$run/$name.log" 2>&1 &
-  pids+=("$!")
-  disown "$!"  # stopped by PID in cleanup; no job notices
-  eval "${name//-/_}_pid=$!"
-}
-wait_for() { # wait_for WHAT SECONDS CMD...
-  local what=$1 seconds=$2; shift 2
-  for _ in $(seq 1 $((seconds * 4))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
-  echo "kube-api-check: timed out waiting for $what" >&2; return 1
-}
-
-etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
-openssl genrsa -out "$run/sa.key" 2048 2>/dev/null && openssl rsa -in "$run/sa.key" -pubout -out "$run/sa.pub" 2>/dev/null
-admin_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-echo "$admin_token,admin,admin,system:masters" >"$run/tokens.csv"
-start etcd "$cache/etcd" --data-dir "$run/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
-  --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" --initial-cluster "default=http://127.0.0.1:$peer_port"
-start apiserver "$cache/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 \
-  --advertise-address 127.0.0.1 --secure-port "$api_port" --cert-dir "$run/certs" --allow-privileged=true \
-  --service-account-issuer https://kubernetes.default.svc.cluster.local --service-account-key-file "$run/sa.pub" \
-  --service-account-signing-key-file "$run/sa.key" --token-auth-file "$run/tokens.csv" --authorization-mode RBAC \
-  --service-cluster-ip-range 10.96.0.0/16 --enable-priority-and-fairness=false
-kubeconfig() { # kubeconfig TOKEN FILE
-  printf 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:%s", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: "%s"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n' "$api_port" "$1" >"$2"
-}
-kubeconfig "$admin_token" "$run/admin.kubeconfig"
-export KUBECONFIG="$run/admin.kubeconfig"
-k() { "$cache/kubectl" "$@"; }
-wait_for "the API server" 90 k get --raw /readyz
-
-check() { # check WHAT CMD...: one assertion
-  local what=$1; shift
-  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); echo "ok   $what"; else failed=$((failed + 1)); echo "FAIL $what"; fi
-}
-eventually() { local i; for i in $(seq 1 60); do "$@" && return 0; sleep 0.25; done; return 1; }
-has() { grep -q -- "$1" <<<"$2"; }
-is() { local expected=$1; shift; [ "$("$@" 2>/dev/null)" = "$expected" ]; }  # is EXPECTED CMD...: its output
-fails() { ! "$@" >/dev/null 2>&1; }
+kube_api_binaries
+gateway_crds=$(go_module_dir "sigs.k8s.io/gateway-api@v$GATEWAY_API_VERSION")/config/crd/standard
+kube_api_run
+kube_api_start
 
 # --- the chart ----------------------------------------------------------------------------------------------------
 k apply --server-side -f "$gateway_crds" >/dev/null
@@ -213,7 +122,6 @@ cni_node() {  # the agent as the chart runs it, with this run's CNI directories 
   local serving=$(( $(grep -c 'cni-node agent serving' "$run/cni-node.log" 2>/dev/null || true) + 1 ))
   wait_for "the cni-node agent" 30 bash -c "[ \$(grep -c 'cni-node agent serving' '$run/cni-node.log') -ge $serving ]"
 }
-stop() { kill "$1"; wait_for "process $1 to stop" 30 bash -c "! kill -0 $1"; }
 installed() { [ -x "$run/cni-bin/weft-cni" ] && grep -q '"weft-cni"' "$run/cni-net/10-node.conflist"; }
 cni_node
 netns="${prefix}-pod"
@@ -265,11 +173,10 @@ check "… and the root in the Secret is the published one" is "$before" secret_
 # --- the chart's lifecycle -------------------------------------------------------------------------------------------
 check "helm upgrade to two controlplane replicas" "$helm" upgrade weft deploy/helm/weft -n istio-system --set controlplane.replicas=2
 check "… sets them" is 2 k get deploy -n istio-system istiod -o jsonpath='{.spec.replicas}'
+# An uninstall deletes istiod's Deployment with its RBAC; the replica run here stops first, as its pod would.
+stop "$istiod_b_pid"
 check "helm uninstall" "$helm" uninstall weft -n istio-system
 check "… keeps the Istio CRDs and the objects in them" k get authorizationpolicy -n shop bad
 
 check "no request of the four components was refused by RBAC" bash -c "! grep -l -E 'Forbidden|\"code\":403' '$run'/istiod-a.log '$run'/istiod-b.log '$run'/cni-node.log '$run'/ztunnel.log '$run'/waypoint.log"
-[ "$failed" -eq 0 ] || WEFT_KUBE_API_KEEP=1
-summarized=1
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+kube_api_summary
