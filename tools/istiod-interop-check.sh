@@ -13,11 +13,15 @@
 #     `istio.workload.Address` resources in ztunnel's config_dump; a request over HBONE between the two ztunnels
 #     with istiod's certificates, seen with the client's SPIFFE identity in the server side's metrics; and L4
 #     AuthorizationPolicies translated by istiod (`istio.security.Authorization`) enforced by ztunnel: a DENY, its
-#     removal, and an ALLOW for someone else.
+#     removal, and an ALLOW for someone else;
+#   - ZDS: Istio's own istio-cni node-agent server (tools/istiod-interop/zds_harness_test.go compiles it, with a
+#     line protocol to drive it) hands a pod's network namespace, one this run creates, to a third Weft ztunnel in
+#     in-pod mode: hello and snapshot, AddWorkload with the netns fd (listeners inside the pod's netns), a ztunnel
+#     restart answered by Istio's snapshot, DelWorkload.
 # No pods run (there is no kubelet): Pod objects are created and given a Ready status by hand, at loopback addresses
 # where the ztunnels stand in for them. Ends with `N passed, N failed`.
 #
-#   sudo bash tools/istiod-interop-check.sh   (after `bash tools/setup.sh --no-cluster`; needs go, openssl, curl)
+#   sudo bash tools/istiod-interop-check.sh   (after `bash tools/setup.sh --no-cluster`; needs root, go, openssl, curl, ip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +32,8 @@ source tools/kube-api-lib.sh
 ISTIO_VERSION=v0.0.0-20260827124520-eed52ebb66ad
 istiod_bin="$(dirname "$cache")/istiod-$ISTIO_VERSION/pilot-discovery"
 
-for tool in go openssl curl; do command -v "$tool" >/dev/null || { echo "$check_name: needs $tool" >&2; exit 1; }; done
+[ "$(id -u)" -eq 0 ] || { echo "$check_name: run as root (the ZDS step uses a network namespace)" >&2; exit 1; }
+for tool in go openssl curl ip ss; do command -v "$tool" >/dev/null || { echo "$check_name: needs $tool" >&2; exit 1; }; done
 [ -f apps/ztunnel/dist/main.js ] || { echo "$check_name: build first: npx nx run-many -t build" >&2; exit 1; }
 
 kube_api_binaries
@@ -37,6 +42,18 @@ if [ ! -x "$istiod_bin" ]; then
   echo "$check_name: building Istio's pilot-discovery ($ISTIO_VERSION) from the Go module proxy"
   mkdir -p "$(dirname "$istiod_bin")"
   (cd "$istio_src" && GOFLAGS=-mod=mod go build -o "$istiod_bin" ./pilot/cmd/pilot-discovery)
+fi
+# The ZDS server is internal to Istio's nodeagent package: the harness is compiled into a copy of it (go refuses to
+# add files to the module cache). Rebuilt when the harness changes.
+harness_src=tools/istiod-interop/zds_harness_test.go
+zds_harness="$(dirname "$istiod_bin")/zds-harness-$(sha256sum "$harness_src" | cut -c1-12)"
+if [ ! -x "$zds_harness" ]; then
+  echo "$check_name: building Istio's ZDS server with the harness"
+  build=$(mktemp -d)
+  cp -r "$istio_src" "$build/istio" && chmod -R u+w "$build/istio"
+  cp "$harness_src" "$build/istio/cni/pkg/nodeagent/weft_zds_harness_test.go"
+  (cd "$build/istio" && GOFLAGS=-mod=mod go test -c -o "$zds_harness" ./cni/pkg/nodeagent)
+  rm -rf "$build"
 fi
 kube_api_run
 kube_api_start
@@ -82,18 +99,19 @@ printf 'apiVersion: v1\nkind: Service\nmetadata: {name: httpbin, namespace: defa
 start app node -e "require('http').createServer((q,s)=>s.end('httpbin-b')).listen(8080,'$httpbin_ip')"
 
 # --- two Weft ztunnels, each with a pod-bound istio-ca token of the ztunnel service account -----------------------
-ztunnel() { # ztunnel NAME NODE ZTUNNEL_POD LOOPBACK_PODS
-  local token="$run/$1.token"
-  k create token ztunnel -n istio-system --audience istio-ca --bound-object-kind Pod --bound-object-name "$3" \
-    --bound-object-uid "$(k get pod -n istio-system "$3" -o jsonpath='{.metadata.uid}')" >"$token"
-  eval "${1//-/_}_admin=$(free_port)"; eval "${1//-/_}_stats=$(free_port)"
+ztunnel() { # ztunnel NAME NODE ZTUNNEL_POD LOOPBACK_PODS [ENV=VALUE...]: loopback mode unless ENV says otherwise
+  local token="$run/$1.token" name=$1 node=$2 pod=$3 loopback=$4
+  shift 4
+  k create token ztunnel -n istio-system --audience istio-ca --bound-object-kind Pod --bound-object-name "$pod" \
+    --bound-object-uid "$(k get pod -n istio-system "$pod" -o jsonpath='{.metadata.uid}')" >"$token"
   local admin stats
-  admin=$(eval echo "\$${1//-/_}_admin"); stats=$(eval echo "\$${1//-/_}_stats")
-  start "$1" env WEFT_ZTUNNEL_MODE=loopback NODE_NAME="$2" POD_NAME="$3" POD_NAMESPACE=istio-system \
-    INSTANCE_IP="$(k get pod -n istio-system "$3" -o jsonpath='{.status.podIP}')" WEFT_LOOPBACK_PODS="$4" \
+  admin=$(free_port); stats=$(free_port)
+  eval "${name//-/_}_admin=$admin"; eval "${name//-/_}_stats=$stats"
+  start "$name" env WEFT_ZTUNNEL_MODE=loopback NODE_NAME="$node" POD_NAME="$pod" POD_NAMESPACE=istio-system \
+    INSTANCE_IP="$(k get pod -n istio-system "$pod" -o jsonpath='{.status.podIP}')" WEFT_LOOPBACK_PODS="$loopback" \
     XDS_ADDRESS="127.0.0.1:$xds_port" XDS_SERVER_NAME=istiod.istio-system.svc XDS_ROOT_CA="$run/root-cert.pem" \
     WEFT_TOKEN_FILE="$token" ADMIN_PORT="$admin" STATS_PORT="$stats" READINESS_PORT="$(free_port)" \
-    WEFT_LISTEN_ADDRESS=127.0.0.1 node apps/ztunnel/dist/main.js
+    WEFT_LISTEN_ADDRESS=127.0.0.1 "$@" node apps/ztunnel/dist/main.js
 }
 ztunnel ztunnel-a node-a ztunnel-a \
   "Kubernetes//Pod/default/sleep-a=default/sleep-a/sleep@$sleep_ip>$vip:8000;Kubernetes//Pod/default/ghost=default/ghost/httpbin@127.0.$base.4"
@@ -146,5 +164,46 @@ check "… as: allow policies exist, but none allowed" eventually grep -q 'polic
 k delete authorizationpolicy -n default allow-other >/dev/null
 check "… until it is deleted" eventually is httpbin-b request
 
-check "neither ztunnel logged an xDS rejection (NACK) of istiod's resources" bash -c "! grep -i -E 'nack|rejected .*resource' '$run'/ztunnel-a.log '$run'/ztunnel-b.log"
+# --- ZDS: Istio's node-agent server hands a pod's network namespace to Weft's ztunnel in in-pod mode ------------
+pod_netns="${prefix}-pod"
+ip netns add "$pod_netns" && namespaces+=("$pod_netns")
+pod_c_ip="10.250.$base.5"
+ip -n "$pod_netns" link set lo up && ip -n "$pod_netns" addr add "$pod_c_ip/32" dev lo
+pod istio-system ztunnel-c ztunnel node-c ztunnel "127.0.$base.12"
+pod default sleep-c sleep node-c sleep "$pod_c_ip"
+uid_c=$(k get pod -n default sleep-c -o jsonpath='{.metadata.uid}')
+
+coproc ZDS { WEFT_ZDS_ADDR="$run/zds.sock" exec "$zds_harness" -test.run TestWeftZdsHarness; }
+pids+=("$ZDS_PID")
+zds_reply() { # the harness's next reply; Istio's log lines before it go to $run/zds.log
+  local line
+  while IFS= read -r -t 60 line <&"${ZDS[0]}"; do
+    case $line in
+      "weft-zds: "*) echo "${line#weft-zds: }"; return 0 ;;
+      *) echo "$line" >>"$run/zds.log" ;;
+    esac
+  done
+  echo "no reply"
+}
+zds() { echo "$*" >&"${ZDS[1]}"; zds_reply; }  # zds COMMAND...: one harness command, its reply
+[ "$(zds_reply)" = "ok listening" ] || { echo "$check_name: the ZDS harness did not start" >&2; exit 1; }
+in_pod_listeners() { ip netns exec "$pod_netns" ss -Hltn | awk '{print $4}' | grep -c -E ':(15001|15006|15008)$' || true; }
+
+ztunnel ztunnel-c node-c ztunnel-c "" WEFT_ZTUNNEL_MODE=inpod INPOD_UDS="$run/zds.sock"
+check "Weft's ztunnel (in-pod mode) says hello to istio-cni's ZDS server and takes its snapshot" is "ok connected" zds connected 1
+check "an AddWorkload with sleep-c's netns fd is acked without error" \
+  is "ok add" zds add "$uid_c" default sleep-c sleep "/var/run/netns/$pod_netns"
+check "… and ztunnel listens on 15001, 15006 and 15008 inside that netns" eventually is 3 in_pod_listeners
+check "… with sleep's certificate from istiod" eventually grep -q 'sa/sleep.*workload certificate issued' "$run/ztunnel-c.log"
+sleep 2
+check "istio-cni's keep-alive finds nothing unexpected from ztunnel (still one connection)" is "ok connected" zds connected 1
+stop "$ztunnel_c_pid"
+check "when ztunnel stops, its listeners leave the netns" eventually is 0 in_pod_listeners
+ztunnel ztunnel-c node-c ztunnel-c "" WEFT_ZTUNNEL_MODE=inpod INPOD_UDS="$run/zds.sock"
+check "a restarted ztunnel reconnects" is "ok connected" zds connected 1
+check "… and istio-cni's snapshot gives it the pod back: listeners in the netns again" eventually is 3 in_pod_listeners
+check "a DelWorkload is acked" is "ok delete" zds delete "$uid_c"
+check "… and the listeners leave the netns" eventually is 0 in_pod_listeners
+
+check "no ztunnel logged an xDS rejection (NACK) of istiod's resources" bash -c "! grep -i -E 'nack|rejected .*resource' '$run'/ztunnel-a.log '$run'/ztunnel-b.log '$run'/ztunnel-c.log"
 kube_api_summary
