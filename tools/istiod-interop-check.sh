@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Weft's ztunnel against Istio's own istiod: a manual check, not part of `npm test`.
+# Weft against Istio's own istiod, istio-cni ZDS server and clients: a manual check, not part of `npm test`.
 #
 # The compatibility contract says a real Istio component could take Weft's place on the other end of each protocol.
 # The tests in `npm test` speak those protocols between Weft's own components, so a field number both sides got
-# wrong the same way would pass them. This check puts Istio's istiod (pilot-discovery, built from Istio's source at
-# ISTIO_VERSION via the Go module proxy, which CI cannot reach) on the other end:
+# wrong the same way would pass them. This check puts Istio's own code, built from Istio's source at ISTIO_VERSION via
+# the Go module proxy (which CI cannot reach), on the other end:
 #   - istiod runs with ambient mode on, against a real API server (tools/kube-api-lib.sh), with Istio's CRDs;
 #   - two Weft ztunnels (loopback mode, nodes node-a and node-b) connect to its 15012 with pod-bound `istio-ca`
 #     tokens of the ztunnel service account, as they would in a cluster;
@@ -17,7 +17,11 @@
 #   - ZDS: Istio's own istio-cni node-agent server (tools/istiod-interop/zds_harness_test.go compiles it, with a
 #     line protocol to drive it) hands a pod's network namespace, one this run creates, to a third Weft ztunnel in
 #     in-pod mode: hello and snapshot, AddWorkload with the netns fd (listeners inside the pod's netns), a ztunnel
-#     restart answered by Istio's snapshot, DelWorkload.
+#     restart answered by Istio's snapshot, DelWorkload;
+#   - the other way round, once istiod is stopped: Weft's controlplane takes over istiod's root from
+#     istio-ca-secret, and Istio's own clients (tools/istiod-interop/istio_client_main.go: pilot-agent's CA client
+#     and the delta xDS client with Istio's generated workload API types) get a certificate from it and read its
+#     Address and Authorization resources, with no field Istio's types do not know.
 # No pods run (there is no kubelet): Pod objects are created and given a Ready status by hand, at loopback addresses
 # where the ztunnels stand in for them. Ends with `N passed, N failed`.
 #
@@ -43,23 +47,30 @@ if [ ! -x "$istiod_bin" ]; then
   mkdir -p "$(dirname "$istiod_bin")"
   (cd "$istio_src" && GOFLAGS=-mod=mod go build -o "$istiod_bin" ./pilot/cmd/pilot-discovery)
 fi
-# The ZDS server is internal to Istio's nodeagent package: the harness is compiled into a copy of it (go refuses to
-# add files to the module cache). Rebuilt when the harness changes.
-harness_src=tools/istiod-interop/zds_harness_test.go
-zds_harness="$(dirname "$istiod_bin")/zds-harness-$(sha256sum "$harness_src" | cut -c1-12)"
-if [ ! -x "$zds_harness" ]; then
-  echo "$check_name: building Istio's ZDS server with the harness"
+# The two harnesses are compiled inside a copy of Istio's module (go refuses to add files to the module cache): the
+# ZDS server is internal to its nodeagent package, and the clients use its internal packages. Rebuilt when they
+# change.
+harnesses="$(dirname "$istiod_bin")/harnesses-$(cat tools/istiod-interop/*.go | sha256sum | cut -c1-12)"
+zds_harness="$harnesses/zds-server"
+istio_client="$harnesses/istio-client"
+if [ ! -x "$zds_harness" ] || [ ! -x "$istio_client" ]; then
+  echo "$check_name: building the harnesses inside Istio's module"
   build=$(mktemp -d)
   cp -r "$istio_src" "$build/istio" && chmod -R u+w "$build/istio"
-  cp "$harness_src" "$build/istio/cni/pkg/nodeagent/weft_zds_harness_test.go"
-  (cd "$build/istio" && GOFLAGS=-mod=mod go test -c -o "$zds_harness" ./cni/pkg/nodeagent)
+  cp tools/istiod-interop/zds_harness_test.go "$build/istio/cni/pkg/nodeagent/weft_zds_harness_test.go"
+  mkdir -p "$build/istio/weftinterop" && cp tools/istiod-interop/istio_client_main.go "$build/istio/weftinterop/main.go"
+  mkdir -p "$harnesses"
+  (cd "$build/istio" && GOFLAGS=-mod=mod go test -c -o "$zds_harness" ./cni/pkg/nodeagent \
+    && GOFLAGS=-mod=mod go build -o "$istio_client" ./weftinterop)
   rm -rf "$build"
 fi
+gateway_crds=$(go_module_dir "sigs.k8s.io/gateway-api@v$GATEWAY_API_VERSION")/config/crd/standard
 kube_api_run
 kube_api_start
 
 # --- Istio's CRDs and istiod ---------------------------------------------------------------------------------------
 k apply --server-side -f "$istio_src/manifests/charts/base/files/crd-all.gen.yaml" >/dev/null
+k apply --server-side -f "$gateway_crds" >/dev/null
 k create namespace istio-system >/dev/null
 k create serviceaccount ztunnel -n istio-system >/dev/null
 printf 'trustDomain: cluster.local\nrootNamespace: istio-system\n' >"$run/mesh.yaml"
@@ -206,4 +217,46 @@ check "a DelWorkload is acked" is "ok delete" zds delete "$uid_c"
 check "… and the listeners leave the netns" eventually is 0 in_pod_listeners
 
 check "no ztunnel logged an xDS rejection (NACK) of istiod's resources" bash -c "! grep -i -E 'nack|rejected .*resource' '$run'/ztunnel-a.log '$run'/ztunnel-b.log '$run'/ztunnel-c.log"
+
+# --- the other way round: Istio's own clients against Weft's controlplane, which takes over istiod's root ---------
+istiod_root=$(root_of istio-system)
+stop "$istiod_pid"
+for pid in "$ztunnel_a_pid" "$ztunnel_b_pid" "$ztunnel_c_pid"; do stop "$pid"; done
+mkdir -p "$run/cacerts"
+weft_xds=$(free_port); weft_mon=$(free_port)
+start controlplane env WEFT_CONFIG_SOURCE=kubernetes POD_NAMESPACE=istio-system POD_NAME=istiod-weft \
+  WEFT_CA_DIR="$run/cacerts" WEFT_CA_SECRET=istio-ca-secret CA_TRUSTED_NODE_ACCOUNTS=istio-system/ztunnel \
+  WEFT_LISTEN_ADDRESS=127.0.0.1 WEFT_XDS_TLS_PORT="$weft_xds" WEFT_XDS_PLAINTEXT_PORT="$(free_port)" \
+  WEFT_MONITORING_PORT="$weft_mon" node apps/controlplane/dist/main.js
+wait_for "Weft's controlplane" 60 curl -sf "http://127.0.0.1:$weft_mon/ready"
+k create namespace later >/dev/null
+check "Weft's controlplane takes over istiod's root from istio-ca-secret (and publishes it in a new namespace)" eventually is "$istiod_root" root_of later
+policy deny-sleep DENY cluster.local/ns/default/sa/sleep
+k create token sleep -n default --audience istio-ca --bound-object-kind Pod --bound-object-name sleep-a \
+  --bound-object-uid "$(k get pod -n default sleep-a -o jsonpath='{.metadata.uid}')" >"$run/sleep.token"
+WEFT_XDS_ADDR="127.0.0.1:$weft_xds" WEFT_ROOT="$run/root-cert.pem" WEFT_APP_TOKEN="$run/sleep.token" \
+  WEFT_ZTUNNEL_TOKEN="$run/ztunnel-a.token" WEFT_NODE_IP="127.0.$base.10" \
+  timeout 90 "$istio_client" >"$run/istio-client.out" 2>"$run/istio-client.log" || true
+# Go's protojson varies its spacing on purpose; the values checked below have no spaces.
+client_line() { grep "^$1 " "$run/istio-client.out" | tr -d ' ' | sed "s/^$1/$1 /"; }
+check "Istio's CA client (pilot-agent's) gets sleep's certificate from Weft's CA, chained to the root" \
+  is "cert spiffe://cluster.local/ns/default/sa/sleep 2 verified" grep '^cert ' "$run/istio-client.out"
+check "Istio's delta xDS client syncs both ambient types from Weft's controlplane" grep -qx synced "$run/istio-client.out"
+address_has() { # address_has SELECT PATTERN...: the one Address line containing SELECT contains every PATTERN
+  local line p
+  line=$(client_line address | grep -F -- "$1"); shift
+  [ "$(grep -c . <<<"$line")" -eq 1 ] || return 1
+  for p in "$@"; do grep -q -F -- "$p" <<<"$line" || return 1; done
+}
+check "… and reads sleep-a as Istio's workloadapi.Workload: HBONE, on node-a, service account sleep" \
+  address_has '"name":"sleep-a"' '"tunnelProtocol":"HBONE"' '"node":"node-a"' '"serviceAccount":"sleep"' '"namespace":"default"'
+vip_b64=$(python3 -c 'import base64, ipaddress, sys; print(base64.b64encode(ipaddress.ip_address(sys.argv[1]).packed).decode())' "$vip")
+check "… and the httpbin Service with its VIP and port 8000 → 8080" \
+  address_has '"hostname":"httpbin.default.svc.cluster.local"' "\"address\":\"$vip_b64\"" '"servicePort":8000' '"targetPort":8080'
+authorization_has() { local line p; line=$(client_line authorization | grep -F -- "$1"); shift; for p in "$@"; do grep -q -F -- "$p" <<<"$line" || return 1; done; }
+check "… and the DENY as Istio's security.Authorization" \
+  authorization_has '"name":"deny-sleep"' '"action":"DENY"' '"principals":[{"exact":"cluster.local/ns/default/sa/sleep"}]'
+
+check "… with no field Istio's types do not know" bash -c "! grep -q '^unknown ' '$run/istio-client.out'"
+check "… and no error" bash -c "! grep -q '^error ' '$run/istio-client.out'"
 kube_api_summary
