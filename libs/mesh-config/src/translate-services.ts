@@ -62,25 +62,49 @@ export function numericTargetPort(spec: ServicePortSpec): number {
 
 /**
  * istiod `toAppProtocolFromKube` over `kube.ConvertProtocol`: `appProtocol` wins, else the port name's prefix
- * before the first `-`; only HTTP, HTTP2 and gRPC are told to ztunnel.
+ * before the first `-`. HTTP, HTTP2, gRPC, TLS (`tls`, `https`, `kubernetes.io/wss`) and TCP are told to ztunnel;
+ * an unrecognised name on a well-known TCP port (SMTP 25, DNS 53, MySQL 3306, MongoDB 27017) is TCP; everything
+ * else (UDP, `grpc-web`, `mongo`, `redis`, `mysql`, …) is UNKNOWN.
  */
 export function appProtocolOf(spec: ServicePortSpec): AppProtocol {
   if (spec.protocol === 'UDP') return 'UNKNOWN';
-  const declared = spec.appProtocol ?? spec.name.split('-')[0] ?? '';
-  if (spec.appProtocol === undefined && spec.name.toLowerCase().startsWith('grpc-web')) return 'UNKNOWN';
-  switch (declared.toLowerCase()) {
+  const declared = spec.appProtocol ?? spec.name;
+  if (spec.appProtocol !== undefined) {
+    switch (declared) {
+      case 'kubernetes.io/h2c':
+        return 'HTTP2';
+      case 'kubernetes.io/ws':
+        return 'HTTP11';
+      case 'kubernetes.io/wss':
+        return 'TLS';
+    }
+  }
+  if (declared.toLowerCase().startsWith('grpc-web')) return 'UNKNOWN';
+  switch ((declared.split('-')[0] ?? '').toLowerCase()) {
     case 'http':
-    case 'kubernetes.io/ws':
       return 'HTTP11';
     case 'http2':
-    case 'kubernetes.io/h2c':
       return 'HTTP2';
     case 'grpc':
       return 'GRPC';
-    default:
+    case 'tls':
+    case 'https':
+      return 'TLS';
+    case 'tcp':
+      return 'TCP';
+    case 'udp':
+    case 'http_proxy':
+    case 'mongo':
+    case 'redis':
+    case 'mysql':
       return 'UNKNOWN';
+    default:
+      return WELL_KNOWN_TCP_PORTS.has(spec.port) ? 'TCP' : 'UNKNOWN';
   }
 }
+
+/** istiod `kube.wellKnownPorts`: ports taken as TCP when their name says nothing istiod recognises. */
+const WELL_KNOWN_TCP_PORTS: ReadonlySet<number> = new Set([25, 53, 3306, 27017]);
 
 /** `spec.clusterIPs` (else `spec.clusterIP`), without `None` and unparseable values. */
 function vipsOf(service: KubeObject, network: string): NetworkAddress[] {
