@@ -219,6 +219,16 @@ check "… and the listeners leave the netns" eventually is 0 in_pod_listeners
 check "no ztunnel logged an xDS rejection (NACK) of istiod's resources" bash -c "! grep -i -E 'nack|rejected .*resource' '$run'/ztunnel-a.log '$run'/ztunnel-b.log '$run'/ztunnel-c.log"
 
 # --- the other way round: Istio's own clients against Weft's controlplane, which takes over istiod's root ---------
+policy deny-sleep DENY cluster.local/ns/default/sa/sleep
+k create token sleep -n default --audience istio-ca --bound-object-kind Pod --bound-object-name sleep-a \
+  --bound-object-uid "$(k get pod -n default sleep-a -o jsonpath='{.metadata.uid}')" >"$run/sleep.token"
+istio_client_run() { # istio_client_run XDS_PORT OUT: the client's view of a controlplane
+  WEFT_XDS_ADDR="127.0.0.1:$1" WEFT_ROOT="$run/root-cert.pem" WEFT_APP_TOKEN="$run/sleep.token" \
+    WEFT_ZTUNNEL_TOKEN="$run/ztunnel-a.token" WEFT_NODE_IP="127.0.$base.10" \
+    timeout 90 "$istio_client" >"$2" 2>>"$run/istio-client.log" || true
+}
+sleep 2
+istio_client_run "$xds_port" "$run/istiod-view.out"
 istiod_root=$(root_of istio-system)
 stop "$istiod_pid"
 for pid in "$ztunnel_a_pid" "$ztunnel_b_pid" "$ztunnel_c_pid"; do stop "$pid"; done
@@ -231,12 +241,7 @@ start controlplane env WEFT_CONFIG_SOURCE=kubernetes POD_NAMESPACE=istio-system 
 wait_for "Weft's controlplane" 60 curl -sf "http://127.0.0.1:$weft_mon/ready"
 k create namespace later >/dev/null
 check "Weft's controlplane takes over istiod's root from istio-ca-secret (and publishes it in a new namespace)" eventually is "$istiod_root" root_of later
-policy deny-sleep DENY cluster.local/ns/default/sa/sleep
-k create token sleep -n default --audience istio-ca --bound-object-kind Pod --bound-object-name sleep-a \
-  --bound-object-uid "$(k get pod -n default sleep-a -o jsonpath='{.metadata.uid}')" >"$run/sleep.token"
-WEFT_XDS_ADDR="127.0.0.1:$weft_xds" WEFT_ROOT="$run/root-cert.pem" WEFT_APP_TOKEN="$run/sleep.token" \
-  WEFT_ZTUNNEL_TOKEN="$run/ztunnel-a.token" WEFT_NODE_IP="127.0.$base.10" \
-  timeout 90 "$istio_client" >"$run/istio-client.out" 2>"$run/istio-client.log" || true
+istio_client_run "$weft_xds" "$run/istio-client.out"
 # Go's protojson varies its spacing on purpose; the values checked below have no spaces.
 client_line() { grep "^$1 " "$run/istio-client.out" | tr -d ' ' | sed "s/^$1/$1 /"; }
 check "Istio's CA client (pilot-agent's) gets sleep's certificate from Weft's CA, chained to the root" \
@@ -258,5 +263,25 @@ check "… and the DENY as Istio's security.Authorization" \
   authorization_has '"name":"deny-sleep"' '"action":"DENY"' '"principals":[{"exact":"cluster.local/ns/default/sa/sleep"}]'
 
 check "… with no field Istio's types do not know" bash -c "! grep -q '^unknown ' '$run/istio-client.out'"
+same_view() { # the resources Istio's client read from istiod and from Weft, for the same objects: the differences
+  python3 - "$run/istiod-view.out" "$run/istio-client.out" <<'PY'
+import json, sys
+def view(path):
+    out = {}
+    for line in open(path):
+        kind, _, rest = line.partition(' ')
+        if kind in ('address', 'authorization'):
+            name, _, body = rest.partition(' ')
+            out[f'{kind} {name}'] = json.loads(body)
+    return out
+istiod, weft = view(sys.argv[1]), view(sys.argv[2])
+differences = [k for k in sorted(set(istiod) | set(weft)) if istiod.get(k) != weft.get(k)]
+for k in differences:
+    print(f'{k}\n  istiod: {json.dumps(istiod.get(k), sort_keys=True)}\n  weft:   {json.dumps(weft.get(k), sort_keys=True)}')
+sys.exit(1 if differences or not istiod else 0)
+PY
+}
+check "… and every resource equals what istiod served for the same objects" same_view
+same_view >"$run/view-differences.txt" 2>&1 || true
 check "… and no error" bash -c "! grep -q '^error ' '$run/istio-client.out'"
 kube_api_summary
