@@ -126,6 +126,14 @@ export function translateAuthorizations(inventory: MeshInventory, settings: Tran
  * istiod `selectorPolicies`: keys of the selector policies in the workload's namespace, or in the root namespace,
  * whose `matchLabels` are a subset of the workload's labels.
  */
+/**
+ * A workload's `authorization_policies` in istiod's order (buildWorkloadPolicies): its selector policies sorted by
+ * key, then the converted PeerAuthentication keys in the order the conversion gives them.
+ */
+export function workloadPolicyKeys(selectorKeys: readonly string[], peerAuthenticationKeys: readonly string[]): string[] {
+  return [...new Set([...[...selectorKeys].sort(compareStrings), ...peerAuthenticationKeys])];
+}
+
 export function selectorPolicyKeys(
   workload: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> },
   policies: readonly SelectorPolicy[],

@@ -1,5 +1,5 @@
 import type { KubeObject, KubeObjectMeta } from './kube-object';
-import { namespace, pod, service, waypointGateway, waypointPod } from '../test/translation/kube-builders';
+import { authorizationPolicy, namespace, pod, service, waypointGateway, waypointPod } from '../test/translation/kube-builders';
 import { buildInventory } from './translate-inventory';
 import { translateMesh } from './translate-mesh';
 import {
@@ -47,7 +47,7 @@ describe('translateServiceEntry: one Service per host (services.go constructServ
         namespace: 'default',
         hostname,
         vips: [],
-        ports: [{ servicePort: 443, targetPort: 443, appProtocol: 'UNKNOWN' }],
+        ports: [{ servicePort: 443, targetPort: 443, appProtocol: 'TLS' }],
         subjectAltNames: ['spiffe://x/ns/a/sa/b'],
         ipFamilies: 'AUTOMATIC',
         canonical: false,
@@ -98,9 +98,10 @@ describe('translateServiceEntry: one Service per host (services.go constructServ
     ['HTTP2', 'HTTP2'],
     ['GRPC', 'GRPC'],
     ['GRPC-WEB', 'UNKNOWN'],
-    ['TLS', 'UNKNOWN'],
-    ['HTTPS', 'UNKNOWN'],
-    ['TCP', 'UNKNOWN'],
+    ['TLS', 'TLS'],
+    ['HTTPS', 'TLS'],
+    ['TCP', 'TCP'],
+    ['tcp', 'TCP'],
     ['MONGO', 'UNKNOWN'],
     [undefined, 'UNKNOWN'],
   ])('maps port protocol %s to appProtocol %s (workloads.go toAppProtocolFromProtocol)', (protocol, expected) => {
@@ -238,7 +239,8 @@ describe('ServiceEntry endpoints → Workloads (workloads.go serviceEntryWorkloa
         uid: 'Kubernetes/networking.istio.io/ServiceEntry/default/ext/2001:db8::0001',
         addresses: ['2001:db8::1'],
         network: '',
-        serviceAccount: 'default',
+        // No service account on the endpoint: istiod sends "" (consumers read it as `default`).
+        serviceAccount: '',
         capacity: 1,
         services: { 'default/db.example.com': [{ servicePort: 5432, targetPort: 5432, appProtocol: 'UNKNOWN' }, { servicePort: 9000, targetPort: 9001, appProtocol: 'UNKNOWN' }] },
       }),
@@ -289,6 +291,19 @@ describe('ServiceEntry endpoints → Workloads (workloads.go serviceEntryWorkloa
       ['spec.endpoints[1].address', 'WARN_SE_ENDPOINT_DUPLICATE'],
       ['spec.endpoints[2].address', 'WARN_SE_UNIX_ENDPOINT'],
     ]);
+  });
+
+  it("attaches policies as istiod does: by the ServiceEntry's own labels, and every selector policy when it has none", () => {
+    const policies = [
+      authorizationPolicy('web-only', { selector: { matchLabels: { app: 'web' } }, rules: [{}] }),
+      authorizationPolicy('mesh-db', { selector: { matchLabels: { app: 'db' } }, rules: [{}] }, { namespace: 'istio-system' }),
+      authorizationPolicy('elsewhere', { selector: { matchLabels: { app: 'db' } }, rules: [{}] }, { namespace: 'other' }),
+      authorizationPolicy('namespace-wide', { rules: [{}] }),
+    ];
+    const keys = (se: KubeObject): readonly string[] | undefined => workloads(se, policies).workloads[0]?.authorizationPolicies;
+    const endpoints = { endpoints: [{ address: '192.0.2.1', labels: { app: 'web' } }] };
+    expect(keys(external(endpoints))).toEqual(['default/web-only', 'istio-system/mesh-db']);
+    expect(keys(external(endpoints, { labels: { app: 'db' } }))).toEqual(['istio-system/mesh-db']);
   });
 
   it('sends no endpoints without surviving Services', () => {

@@ -23,7 +23,7 @@ import {
 import { peerAuthenticationPolicyKeys, type PeerAuthentication } from '@weft/policy';
 
 import { objectKey, objectRef, type KubeObject } from './kube-object';
-import { selectorPolicyKeys, type SelectorPolicy } from './translate-authorizations';
+import { selectorPolicyKeys, workloadPolicyKeys, type SelectorPolicy } from './translate-authorizations';
 import { namespaceOf, type MeshInventory } from './translate-inventory';
 import { canonicalServiceOf, tunnelOf } from './translate-pod-metadata';
 import { INGRESS_USE_WAYPOINT_LABEL } from './translate-services';
@@ -74,13 +74,19 @@ const isWildcard = (host: string): boolean => host.startsWith('*');
  * an app protocol; TCP, TLS and the rest are UNKNOWN, as for Kubernetes Services (translate-services.ts).
  */
 export function serviceEntryAppProtocol(protocol: string | undefined): AppProtocol {
-  switch (protocol?.toUpperCase()) {
-    case 'HTTP':
+  // istiod: toAppProtocolFromProtocol(protocol.Parse(port.protocol)), which lower-cases the name.
+  switch (protocol?.toLowerCase()) {
+    case 'http':
       return 'HTTP11';
-    case 'HTTP2':
+    case 'http2':
       return 'HTTP2';
-    case 'GRPC':
+    case 'grpc':
       return 'GRPC';
+    case 'tls':
+    case 'https':
+      return 'TLS';
+    case 'tcp':
+      return 'TCP';
     default:
       return 'UNKNOWN';
   }
@@ -340,13 +346,14 @@ export function translateServiceEntryWorkloads(
   const { settings } = context;
   const namespace = se.metadata.namespace ?? '';
   const seLabels = se.metadata.labels ?? {};
-  // Policies select on the ServiceEntry's labels, not the endpoint's.
-  const policyKeys = [
-    ...new Set([
-      ...selectorPolicyKeys({ namespace, labels: seLabels }, context.selectorPolicies, settings.rootNamespace),
-      ...peerAuthenticationPolicyKeys({ namespace, labels: seLabels }, context.peerAuthentications, settings.rootNamespace),
-    ]),
-  ].sort(compareStrings);
+  // As istiod: policies select on the ServiceEntry's labels, not the endpoint's, and a ServiceEntry without labels
+  // (nil to istiod's label filter) gets every selector policy of its namespace and the root namespace. Inert, since
+  // its workloads are on no node, but ztunnel's config_dump shows them.
+  const selectorKeys =
+    se.metadata.labels === undefined
+      ? context.selectorPolicies.filter((p) => p.namespace === namespace || p.namespace === settings.rootNamespace).map((p) => p.key)
+      : selectorPolicyKeys({ namespace, labels: seLabels }, context.selectorPolicies, settings.rootNamespace);
+  const policyKeys = workloadPolicyKeys(selectorKeys, peerAuthenticationPolicyKeys({ namespace, labels: seLabels }, context.peerAuthentications, settings.rootNamespace));
   const canonical = canonicalServiceOf(se, se.metadata.name);
   const endpoints: { readonly endpoint: PlainRecord; readonly services: readonly ServiceEntryService[]; readonly path: string }[] = implicit
     ? services.map((s) => ({ endpoint: { address: s.service.hostname }, services: [s], path: 'spec.hosts' }))
@@ -386,7 +393,8 @@ export function translateServiceEntryWorkloads(
       network: asString(endpoint['network']) || settings.network,
       ...tunnelOf(se),
       trustDomain: settings.trustDomain,
-      serviceAccount: asString(endpoint['serviceAccount']) || 'default',
+      // istiod sends the endpoint's own (often "", which consumers read as `default`).
+      serviceAccount: asString(endpoint['serviceAccount']) ?? '',
       ...(waypoint === undefined ? {} : { waypoint }),
       node: '',
       canonicalName: canonical.name,

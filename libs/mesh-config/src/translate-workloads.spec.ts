@@ -110,7 +110,7 @@ describe('translatePod (§4.4 Pods → Workload)', () => {
     expect(Object.keys(translate(web, [manual]).workload?.services ?? {})).toEqual([]);
   });
 
-  it('lists matching selector policies (own and root namespace) and the STRICT PeerAuthentication key', () => {
+  it('lists matching selector policies (own and root namespace), then the STRICT PeerAuthentication key', () => {
     const others = [
       authorizationPolicy('own', { selector: { matchLabels: { app: 'web' } }, rules: [{}] }),
       authorizationPolicy('mesh', { selector: { matchLabels: { app: 'web' } }, rules: [{}] }, { namespace: 'istio-system' }),
@@ -119,10 +119,11 @@ describe('translatePod (§4.4 Pods → Workload)', () => {
       authorizationPolicy('namespace-wide', { rules: [{}] }),
       peerAuthentication('default', { mtls: { mode: 'STRICT' } }),
     ];
+    // istiod's order: the selector policies sorted, then the converted PeerAuthentication keys.
     expect(translate(web, others).workload?.authorizationPolicies).toEqual([
       'default/own',
-      'istio-system/istio_converted_static_strict',
       'istio-system/mesh',
+      'istio-system/istio_converted_static_strict',
     ]);
   });
 

@@ -5,7 +5,7 @@ import { serviceKey, type PortMapping, type Workload } from '@weft/mesh-model';
 import { peerAuthenticationPolicyKeys, type PeerAuthentication } from '@weft/policy';
 
 import type { KubeObject } from './kube-object';
-import { selectorPolicyKeys, type SelectorPolicy } from './translate-authorizations';
+import { selectorPolicyKeys, workloadPolicyKeys, type SelectorPolicy } from './translate-authorizations';
 import { endpointSliceTargets, type MeshInventory } from './translate-inventory';
 import {
   canonicalServiceOf,
@@ -149,10 +149,10 @@ export function translatePod(pod: KubeObject, context: WorkloadContext): Workloa
     services[serviceKey(namespace, hostname)] = resolvePodPorts(service, pod);
   }
   Object.assign(services, serviceEntryPortsForPod(pod, context.serviceEntryServices ?? []));
-  const policyKeys = new Set([
-    ...selectorPolicyKeys({ namespace, labels }, context.selectorPolicies, settings.rootNamespace),
-    ...peerAuthenticationPolicyKeys({ namespace, labels }, context.peerAuthentications, settings.rootNamespace),
-  ]);
+  const policyKeys = workloadPolicyKeys(
+    selectorPolicyKeys({ namespace, labels }, context.selectorPolicies, settings.rootNamespace),
+    peerAuthenticationPolicyKeys({ namespace, labels }, context.peerAuthentications, settings.rootNamespace),
+  );
   // Waypoint instances never send their own traffic through a waypoint.
   const binding = labels[GATEWAY_NAME_LABEL] !== undefined ? { messages: [] } : bindWaypoint(pod, 'workload', context.waypoints, inventory);
 
@@ -174,7 +174,7 @@ export function translatePod(pod: KubeObject, context: WorkloadContext): Workloa
     workloadType: 'POD',
     workloadName,
     services: Object.fromEntries(Object.entries(services).sort(([a], [b]) => compareStrings(a, b))),
-    authorizationPolicies: [...policyKeys].sort(compareStrings),
+    authorizationPolicies: policyKeys,
     status: statusOf(pod),
     clusterId: settings.clusterId,
     ...(locality === undefined ? {} : { locality }),

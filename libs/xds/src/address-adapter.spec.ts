@@ -170,13 +170,13 @@ describe('Address round trip', () => {
 });
 
 describe('wire defaults (reference §3.1, istiod pickTrustDomain)', () => {
-  it('sends the default trust domain, service account and capacity as unset', () => {
+  it('sends the default trust domain and capacity as unset, and the service account as written (as istiod does)', () => {
     const { value } = encodeAddressResource({ kind: 'workload', workload: plainWorkload });
     expect(value.includes('cluster.local')).toBe(false);
     const wire = WireAddress.decode(value).type;
     expect(wire?.$case).toBe('workload');
     const w = wire?.value as WireWorkload;
-    expect([w.trustDomain, w.serviceAccount, w.capacity]).toEqual(['', '', undefined]);
+    expect([w.trustDomain, w.serviceAccount, w.capacity]).toEqual(['', 'default', undefined]);
   });
 
   it('fills the defaults in when decoding what istiod sends', () => {

@@ -1,6 +1,7 @@
 // istio.workload.Workload ⇄ the domain Workload (reference §4.2). Decoding fills in the defaults the wire leaves
-// empty, as ztunnel's `TryFrom<XdsWorkload>` does; encoding removes them again, as istiod does, so a real ztunnel
-// reading our resources and a real istiod feeding our proxies both see the spelling they expect.
+// empty, as ztunnel's `TryFrom<XdsWorkload>` does; encoding spells them as istiod does (the trust domain
+// `cluster.local` as "", a service account as written), so a real ztunnel reading our resources and a real istiod
+// feeding our proxies both see the spelling they expect.
 
 import {
   DEFAULT_SERVICE_ACCOUNT,
@@ -138,7 +139,8 @@ export function encodeWorkload(workload: Workload): WireAddress {
     network: w.network,
     tunnelProtocol: tunnelProtocol.encode(w.tunnelProtocol),
     trustDomain: w.trustDomain === DEFAULT_TRUST_DOMAIN ? '' : w.trustDomain,
-    serviceAccount: w.serviceAccount === DEFAULT_SERVICE_ACCOUNT ? '' : w.serviceAccount,
+    // As istiod: the pod's service account as written (`default` included); "" only where none is known.
+    serviceAccount: w.serviceAccount,
     waypoint: w.waypoint && encodeGatewayAddress(w.waypoint, 'workload.waypoint'),
     networkGateway: w.networkGateway && encodeGatewayAddress(w.networkGateway, 'workload.network_gateway'),
     node: w.node,
