@@ -222,12 +222,22 @@ check "no ztunnel logged an xDS rejection (NACK) of istiod's resources" bash -c 
 policy deny-sleep DENY cluster.local/ns/default/sa/sleep
 k create token sleep -n default --audience istio-ca --bound-object-kind Pod --bound-object-name sleep-a \
   --bound-object-uid "$(k get pod -n default sleep-a -o jsonpath='{.metadata.uid}')" >"$run/sleep.token"
+# More objects, for the comparison of istiod's and Weft's resources below.
+k apply -f tools/istiod-interop/mesh-objects.yaml >/dev/null
+status() { # status NAMESPACE NAME IP READY: the status a kubelet would write
+  k patch pod -n "$1" "$2" --subresource=status --type=merge -p \
+    "{\"status\":{\"phase\":\"Running\",\"hostIP\":\"127.0.0.1\",\"podIP\":\"$3\",\"podIPs\":[{\"ip\":\"$3\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"$4\"}]}}" >/dev/null
+}
+status shop reviews-v1 "10.251.$base.11" True
+status shop reviews-v2 "10.251.$base.12" True
+status shop ratings-0 "10.251.$base.13" False
+status legacy legacy-0 "10.251.$base.14" True
 istio_client_run() { # istio_client_run XDS_PORT OUT: the client's view of a controlplane
   WEFT_XDS_ADDR="127.0.0.1:$1" WEFT_ROOT="$run/root-cert.pem" WEFT_APP_TOKEN="$run/sleep.token" \
     WEFT_ZTUNNEL_TOKEN="$run/ztunnel-a.token" WEFT_NODE_IP="127.0.$base.10" \
     timeout 90 "$istio_client" >"$2" 2>>"$run/istio-client.log" || true
 }
-sleep 2
+sleep 3
 istio_client_run "$xds_port" "$run/istiod-view.out"
 istiod_root=$(root_of istio-system)
 stop "$istiod_pid"
