@@ -70,8 +70,15 @@ check "… but not in kube-public" fails k get cm -n kube-public istio-ca-root-c
 k create namespace shop >/dev/null
 node apps/meshctl/dist/main.js waypoint generate -n shop | k apply -f - >/dev/null
 check "a waypoint Gateway gets its ServiceAccount, Service and Deployment" eventually k get sa/waypoint svc/waypoint deploy/waypoint -n shop
-check "… and status Programmed=True" \
-  eventually is True k get gateway -n shop waypoint -o jsonpath='{.status.conditions[?(@.type=="Programmed")].status}'
+programmed() { k get gateway -n shop waypoint -o jsonpath='{.status.conditions[?(@.type=="Programmed")].status}'; }
+check "… and, as istiod, is not Programmed before a waypoint pod is Ready" eventually is False programmed
+# The pod its Deployment would run (no kubelet here): Ready, selected by the waypoint Service.
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: waypoint-a, namespace: shop, labels: {gateway.networking.k8s.io/gateway-name: waypoint}}\nspec: {serviceAccountName: waypoint, nodeName: node-a, containers: [{name: w, image: weft/waypoint}]}\n' | k apply -f - >/dev/null
+k patch pod -n shop waypoint-a --subresource=status --type=merge -p '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}' >/dev/null
+check "… then Programmed=True" eventually is True programmed
+gateway_addresses() { k get gateway -n shop waypoint -o jsonpath='{range .status.addresses[*]}{.type}={.value} {end}'; }
+check "… with its Service's IP and hostname as addresses" \
+  eventually is "IPAddress=$(k get svc -n shop waypoint -o jsonpath='{.spec.clusterIP}') Hostname=waypoint.shop.svc.cluster.local " gateway_addresses
 check "… and its pods mount the istio-ca token and the root" \
   is "istio-token istiod-ca-cert" k get deploy -n shop waypoint -o jsonpath='{.spec.template.spec.volumes[*].name}'
 
@@ -96,7 +103,6 @@ check "ztunnel gets a certificate for sleep (a pod on its node)" eventually grep
 check "… and is refused one for ghost (no pod on its node)" eventually grep -q 'no running pod with default/ghost on node node-a' "$run/istiod-a.log"
 
 # --- a waypoint with its own service account's token (no impersonation) ------------------------------------------
-printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: waypoint-a, namespace: shop}\nspec: {serviceAccountName: waypoint, nodeName: node-a, containers: [{name: w, image: weft/waypoint}]}\n' | k apply -f - >/dev/null
 k create token waypoint -n shop --audience istio-ca --bound-object-kind Pod --bound-object-name waypoint-a \
   --bound-object-uid "$(k get pod -n shop waypoint-a -o jsonpath='{.metadata.uid}')" >"$run/waypoint.token"
 waypoint_ready=$(free_port)

@@ -93,15 +93,31 @@ describe('waypoint controller (fake KubeApi)', () => {
     });
   });
 
-  it('writes the Service ClusterIP as the Gateway address once the Service is in the snapshot', async () => {
+  it('writes the Service ClusterIP and hostname as the Gateway address once a Ready pod backs the Service', async () => {
     source.upsert(gateway());
     await eventually(() => api.keys('status').length === 1, 'the first status');
     const applied = api.writes.find((w) => w.verb === 'apply' && w.key === 'Service/shop/waypoint');
     if (applied?.verb !== 'apply') throw new Error('the Service was not applied');
     source.upsert({ ...applied.object, spec: { ...(applied.object.spec as object), clusterIP: '10.96.0.30' } });
-    await eventually(() => api.keys('status').length === 2, 'the programmed status');
+    await eventually(() => api.keys('status').length === 2, 'the status for the Service');
+    expect(api.writes.at(-1)).toMatchObject({ patch: { status: { addresses: null, conditions: [{}, { type: 'Programmed', status: 'False', reason: 'AddressNotAssigned' }] } } });
+    source.upsert({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'waypoint-0', namespace: 'shop', labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } },
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    await eventually(() => api.keys('status').length === 3, 'the programmed status');
     expect(api.writes.at(-1)).toMatchObject({
-      patch: { status: { addresses: [{ type: 'IPAddress', value: '10.96.0.30' }], conditions: [{}, { type: 'Programmed', status: 'True' }] } },
+      patch: {
+        status: {
+          addresses: [
+            { type: 'IPAddress', value: '10.96.0.30' },
+            { type: 'Hostname', value: 'waypoint.shop.svc.cluster.local' },
+          ],
+          conditions: [{}, { type: 'Programmed', status: 'True' }],
+        },
+      },
     });
   });
 

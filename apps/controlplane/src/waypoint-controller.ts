@@ -53,10 +53,10 @@ function gatewayResource(): KubeResource {
   return resource;
 }
 
-/** The objects the plans read: Gateways and the Services that carry their addresses. */
+/** The objects the plans read: Gateways, the Services that carry their addresses, and the pods behind those. */
 function watchedObjects(source: WaypointControllerOptions['source']): KubeObject[] {
   const snapshot = source.snapshot();
-  return [...snapshot.list('Gateway'), ...snapshot.list('Service')];
+  return [...snapshot.list('Gateway'), ...snapshot.list('Service'), ...snapshot.list('Pod')];
 }
 
 class KubeWaypointController implements WaypointController {

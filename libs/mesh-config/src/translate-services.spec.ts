@@ -74,6 +74,11 @@ describe('translateService (§4.4 Services → Service)', () => {
     expect(translate(service('s', {}), others).service?.waypoint).toBeDefined();
     const managed = service('waypoint', {}, { labels: { 'gateway.istio.io/managed': 'istio.io-mesh-controller' } });
     expect(translate(managed, others).service?.waypoint).toBeUndefined();
+    const eastWest = service('eastwest', {}, { labels: { 'gateway.istio.io/managed': 'istio.io-eastwest-controller' } });
+    expect(translate(eastWest, others).service?.waypoint).toBeUndefined();
+    // istiod knows a waypoint's Service by the managed label alone; the gateway-name label does not exempt one.
+    const named = service('by-hand', {}, { labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } });
+    expect(translate(named, others).service?.waypoint).toBeDefined();
   });
 });
 

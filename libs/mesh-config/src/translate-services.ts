@@ -15,12 +15,13 @@ import {
 import type { KubeObject } from './kube-object';
 import { namespaceOf, type MeshInventory } from './translate-inventory';
 import { asArray, asNumber, asRecord, asString, message, serviceHostname, type TranslateSettings, type TranslationMessage } from './translate-types';
-import { bindWaypoint, GATEWAY_NAME_LABEL, type WaypointIndex } from './translate-waypoints';
+import { bindWaypoint, type WaypointIndex } from './translate-waypoints';
 
 export const INGRESS_USE_WAYPOINT_LABEL = 'istio.io/ingress-use-waypoint';
 /** istiod's label on the Services its gateway controller deploys for waypoints. */
 const MANAGED_LABEL = 'gateway.istio.io/managed';
 const MESH_CONTROLLER = 'istio.io-mesh-controller';
+const EAST_WEST_CONTROLLER = 'istio.io-eastwest-controller';
 
 /** One `spec.ports[]` entry; `targetPort` as written (a number, a container port name, or absent). */
 export interface ServicePortSpec {
@@ -128,10 +129,14 @@ function ipFamiliesOf(service: KubeObject): IpFamilies {
   return 'AUTOMATIC';
 }
 
-/** The Services istiod's gateway controller deploys for waypoints never get a waypoint themselves (§4.4). */
+/**
+ * istiod `fetchWaypointForService`: the Services its gateway controller deploys for waypoints (and east-west
+ * gateways), known by their `gateway.istio.io/managed` label, never get a waypoint themselves (§4.4). Any other
+ * Service follows its labels and its namespace's, as istiod's does.
+ */
 export function isWaypointService(service: KubeObject): boolean {
-  const labels = service.metadata.labels ?? {};
-  return labels[MANAGED_LABEL] === MESH_CONTROLLER || labels[GATEWAY_NAME_LABEL] !== undefined;
+  const managed = service.metadata.labels?.[MANAGED_LABEL];
+  return managed === MESH_CONTROLLER || managed === EAST_WEST_CONTROLLER;
 }
 
 export interface ServiceTranslation {

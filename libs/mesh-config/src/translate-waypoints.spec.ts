@@ -38,6 +38,16 @@ describe('collectWaypoints', () => {
     const info = collectWaypoints(buildInventory([gw]), settings).get('default/waypoint')?.info;
     expect(info?.address).toEqual({ destination: { kind: 'address', network: '', address: '10.96.0.5' }, hboneMtlsPort: 15008 });
   });
+
+  it('prefers a Hostname wherever it is in status.addresses, as istiod getGatewayAddress does', () => {
+    const addresses = [
+      { type: 'IPAddress', value: '10.96.0.5' },
+      { type: 'Hostname', value: 'waypoint.default.svc.cluster.local' },
+    ];
+    const gw = waypointGateway('waypoint', {}, { status: { addresses } });
+    const info = collectWaypoints(buildInventory([gw]), settings).get('default/waypoint')?.info;
+    expect(info?.address).toEqual({ destination: { kind: 'hostname', namespace: 'default', hostname: 'waypoint.default.svc.cluster.local' }, hboneMtlsPort: 15008 });
+  });
 });
 
 describe('bindWaypoint (§4.5)', () => {

@@ -43,20 +43,25 @@ function trafficTypeOf(gateway: KubeObject): WaypointTrafficType {
   return (TRAFFIC_TYPES as readonly string[]).includes(value) ? (value as WaypointTrafficType) : 'none';
 }
 
-/** istiod prefers the Hostname from `status.addresses`; until the controller writes one, the Service hostname. */
+/**
+ * istiod `getGatewayAddress`: a Hostname entry of `status.addresses` wherever it is, else the first IPAddress entry
+ * (the waypoint class reports both); until the controller writes any, the Service hostname.
+ */
 function addressOf(gateway: KubeObject, settings: TranslateSettings): GatewayAddress {
   const namespace = gateway.metadata.namespace ?? '';
-  const statusAddresses = asArray(asRecord(gateway.status)?.['addresses']).map(asRecord);
-  for (const entry of statusAddresses) {
-    const value = asString(entry?.['value']);
-    if (value === undefined || value === '') continue;
+  const entries = asArray(asRecord(gateway.status)?.['addresses'])
+    .map(asRecord)
+    .map((entry) => ({ type: asString(entry?.['type']), value: asString(entry?.['value']) ?? '' }))
+    .filter((entry) => entry.value !== '');
+  const hostname = entries.find((entry) => entry.type === 'Hostname')?.value;
+  if (hostname !== undefined) return { destination: { kind: 'hostname', namespace, hostname }, hboneMtlsPort: DEFAULT_HBONE_PORT };
+  for (const entry of entries) {
     // Gateway API: an absent type means IPAddress.
-    const ip = asString(entry?.['type']) === 'Hostname' ? undefined : canonicalIp(value);
+    const ip = entry.type === undefined || entry.type === 'IPAddress' ? canonicalIp(entry.value) : undefined;
     if (ip !== undefined) return { destination: { kind: 'address', network: settings.network, address: ip }, hboneMtlsPort: DEFAULT_HBONE_PORT };
-    return { destination: { kind: 'hostname', namespace, hostname: value }, hboneMtlsPort: DEFAULT_HBONE_PORT };
   }
-  const hostname = serviceHostname(gateway.metadata.name, namespace, settings.domainSuffix);
-  return { destination: { kind: 'hostname', namespace, hostname }, hboneMtlsPort: DEFAULT_HBONE_PORT };
+  const serviceHost = serviceHostname(gateway.metadata.name, namespace, settings.domainSuffix);
+  return { destination: { kind: 'hostname', namespace, hostname: serviceHost }, hboneMtlsPort: DEFAULT_HBONE_PORT };
 }
 
 /** §4.5: an address exists once `status.addresses` is set, which happens when a waypoint pod is Ready. */

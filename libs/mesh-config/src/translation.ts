@@ -2,6 +2,7 @@
 
 export { translateMesh, sortMessages, type TranslateMeshInput } from './translate-mesh';
 export {
+  selectorMatches,
   translateSettings,
   type TranslateMeshOptions,
   type TranslateSettings,
@@ -12,7 +13,7 @@ export {
   type WaypointInfo,
   type WaypointTrafficType,
 } from './translate-types';
-export { buildInventory, type MeshInventory } from './translate-inventory';
+export { buildInventory, isPodReady, type MeshInventory } from './translate-inventory';
 export {
   bindWaypoint,
   collectWaypoints,

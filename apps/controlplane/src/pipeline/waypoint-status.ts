@@ -1,8 +1,11 @@
-// The status istiod's gateway controller writes on a waypoint Gateway: `Accepted`, `Programmed` once the waypoint's
-// Service exists, and `status.addresses` — which is what makes the waypoint usable for binding (reference §4.5).
-// Pure: conditions keep their lastTransitionTime while their status holds (Kubernetes' meta.SetStatusCondition).
+// The status istiod's gateway controller writes on a waypoint Gateway (reportGatewayStatus for the istio-waypoint
+// class): `Accepted`, `Programmed` once a Ready pod backs the waypoint's Service, and `status.addresses` — the
+// Service's cluster IPs and its hostname, both, as istiod reports them for waypoints — which is what makes the
+// waypoint usable for binding (reference §4.5). Until then the addresses are not written, and once written they are
+// never removed. Pure: conditions keep their lastTransitionTime while their status holds (Kubernetes'
+// meta.SetStatusCondition).
 
-import type { KubeObject } from '@weft/mesh-config';
+import { isPodReady, selectorMatches, type KubeObject } from '@weft/mesh-config';
 
 import { fingerprint, isActiveWaypointGateway } from './waypoint-objects';
 
@@ -77,27 +80,32 @@ function withTransition(gateway: KubeObject, text: ConditionText, now: string): 
   };
 }
 
-/** The status of one waypoint Gateway given its Service as the snapshot holds it (undefined: not created yet). */
+/**
+ * The status of one waypoint Gateway given its Service as the snapshot holds it (undefined: not created yet) and
+ * whether a Ready pod backs that Service (istiod: the Service has instances on the Gateway's port).
+ */
 export function waypointGatewayStatus(
   gateway: KubeObject,
   service: KubeObject | undefined,
+  ready: boolean,
   settings: WaypointStatusSettings,
 ): WaypointGatewayStatus {
   const namespace = gateway.metadata.namespace ?? '';
   const hostname = `${gateway.metadata.name}.${namespace}.svc.${settings.domainSuffix}`;
   const accepted: ConditionText = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Resource accepted' };
-  if (service === undefined) {
+  const conditions = (programmed: ConditionText): GatewayCondition[] => [accepted, programmed].map((c) => withTransition(gateway, c, settings.now));
+  if (service === undefined || !ready) {
+    // istiod's wording and reasons: a missing Service makes the address unusable, one without instances unassigned.
+    const why = service === undefined ? `hostname "${hostname}" not found` : `no instances found for hostname "${hostname}"`;
     const pending: ConditionText = {
       type: 'Programmed',
       status: 'False',
-      reason: 'Pending',
-      message: `waiting for the waypoint Service ${namespace}/${gateway.metadata.name}`,
+      reason: service === undefined ? 'AddressNotUsable' : 'AddressNotAssigned',
+      message: `Failed to assign to any requested addresses: ${why}`,
     };
-    return { conditions: [accepted, pending].map((c) => withTransition(gateway, c, settings.now)), addresses: null };
+    return { conditions: conditions(pending), addresses: observedStatus(gateway).addresses };
   }
-  const ips = clusterIps(service);
-  const addresses: GatewayStatusAddress[] =
-    ips.length > 0 ? ips.map((value) => ({ type: 'IPAddress', value })) : [{ type: 'Hostname', value: hostname }];
+  const addresses: GatewayStatusAddress[] = [...clusterIps(service).map((value) => ({ type: 'IPAddress' as const, value })), { type: 'Hostname', value: hostname }];
   // istiod's wording, so tools that match on it keep working.
   const programmed: ConditionText = {
     type: 'Programmed',
@@ -105,7 +113,21 @@ export function waypointGatewayStatus(
     reason: 'Programmed',
     message: `Resource programmed, assigned to service(s) ${hostname}:${WAYPOINT_MESH_PORT}`,
   };
-  return { conditions: [accepted, programmed].map((c) => withTransition(gateway, c, settings.now)), addresses };
+  return { conditions: conditions(programmed), addresses };
+}
+
+/** A Ready, not terminating pod the Service selects (an endpoint the EndpointSlice controller would list as ready). */
+function backedByReadyPod(service: KubeObject, pods: readonly KubeObject[]): boolean {
+  const selector = record(record(service.spec)?.['selector']);
+  if (selector === undefined || Object.keys(selector).length === 0) return false;
+  const wanted = Object.fromEntries(Object.entries(selector).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return pods.some(
+    (pod) =>
+      pod.metadata.namespace === service.metadata.namespace &&
+      pod.metadata.deletionTimestamp === undefined &&
+      selectorMatches(wanted, pod.metadata.labels ?? {}) &&
+      isPodReady(pod),
+  );
 }
 
 /** The owned fields of a Gateway's current status, normalised like {@link waypointGatewayStatus} output. */
@@ -124,12 +146,14 @@ export function gatewayStatusWrites(objects: readonly KubeObject[], settings: Wa
   for (const object of objects) {
     if (object.kind === 'Service') services.set(`${object.metadata.namespace ?? ''}/${object.metadata.name}`, object);
   }
+  const pods = objects.filter((o) => o.kind === 'Pod');
   const writes: GatewayStatusWrite[] = [];
   for (const gateway of objects) {
     if (!isActiveWaypointGateway(gateway)) continue;
     const namespace = gateway.metadata.namespace ?? '';
     const name = gateway.metadata.name;
-    const status = waypointGatewayStatus(gateway, services.get(`${namespace}/${name}`), settings);
+    const service = services.get(`${namespace}/${name}`);
+    const status = waypointGatewayStatus(gateway, service, service !== undefined && backedByReadyPod(service, pods), settings);
     if (fingerprint(status) !== fingerprint(observedStatus(gateway))) writes.push({ namespace, name, status });
   }
   return writes;
