@@ -233,9 +233,14 @@ status shop reviews-v2 "10.251.$base.12" True
 status shop ratings-0 "10.251.$base.13" False
 status legacy legacy-0 "10.251.$base.14" True
 status shop waypoint-0 "10.251.$base.15" True
+status shop opted-out "10.251.$base.16" True
+status shop host-agent "127.0.0.1" True
+status infra shared-0 "10.251.$base.17" True
 # istiod counts a waypoint's instances from EndpointSlices, which the controller-manager (not running) would write.
 printf 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: waypoint-0, namespace: shop, labels: {kubernetes.io/service-name: waypoint}}\naddressType: IPv4\nendpoints: [{addresses: ["%s"], conditions: {ready: true}, targetRef: {kind: Pod, name: waypoint-0, namespace: shop}}]\nports: [{name: mesh, port: 15008, protocol: TCP}, {name: status-port, port: 15021, protocol: TCP}]\n' \
   "10.251.$base.15" | k apply -f - >/dev/null
+printf 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: shared-0, namespace: infra, labels: {kubernetes.io/service-name: shared}}\naddressType: IPv4\nendpoints: [{addresses: ["%s"], conditions: {ready: true}, targetRef: {kind: Pod, name: shared-0, namespace: infra}}]\nports: [{name: mesh, port: 15008, protocol: TCP}, {name: status-port, port: 15021, protocol: TCP}]\n' \
+  "10.251.$base.17" | k apply -f - >/dev/null
 gateway_address() { k get gateway -n shop waypoint -o jsonpath='{.status.addresses[*].value}'; }
 check "istiod gives the waypoint Gateway its addresses once its pod is Ready" eventually is "$(k get svc -n shop waypoint -o jsonpath='{.spec.clusterIP}') waypoint.shop.svc.cluster.local" gateway_address
 istio_client_run() { # istio_client_run XDS_PORT OUT: the client's view of a controlplane
