@@ -361,18 +361,15 @@ describe('leader election over a Lease (fake Lease API)', () => {
     expect(logs.filter((l) => l.message === 'leader election listener failed')).toHaveLength(2);
   });
 
-  it('close() is idempotent, releases once and clears its timer', async () => {
-    const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
-    const before = timers();
+  it('close() is idempotent, releases once and stops its timer', async () => {
+    // Judged by what the elector does, not by the process's count of timers, which other suites in the same
+    // worker change at any moment.
     const a = await leading('cp-a');
-    expect(timers()).toBeGreaterThan(before);
-
     const first = a.elector.close();
     const second = a.elector.close();
     expect(second).toBe(first);
     await first;
     await a.elector.close();
-    expect(timers()).toBe(before);
     const calls = a.client.calls;
     await sleep(RETRY_PERIOD_MS * 4);
     expect(a.client.calls).toBe(calls);
