@@ -130,13 +130,13 @@ async function createAuthenticator(config: ControlplaneConfig): Promise<CallerAu
   return createBootstrapTokenAuthenticator(await loadBootstrapTokens(config.WEFT_BOOTSTRAP_TOKENS_FILE));
 }
 
-/** Plug-in files from `WEFT_CA_DIR`; the self-signed root there too, or in the `WEFT_CA_SECRET` Secret (Kubernetes). */
 /** WEFT_CA_SECRET is refused outside Kubernetes mode by the config, so a client is there whenever it is set. */
 function requireKubeApi(kubeApi: KubeApi | undefined): KubeApi {
   if (kubeApi === undefined) throw new CaError('ERR_CA_CONFIG_INVALID', 'WEFT_CA_SECRET needs WEFT_CONFIG_SOURCE=kubernetes');
   return kubeApi;
 }
 
+/** Plug-in files from `WEFT_CA_DIR`; the self-signed root there too, or in the `WEFT_CA_SECRET` Secret (Kubernetes). */
 async function createCa(config: ControlplaneConfig, kubeApi: KubeApi | undefined): Promise<CertificateAuthority> {
   const files = createFileCaStorage(config.WEFT_CA_DIR);
   const secret =

@@ -123,10 +123,6 @@ export function translateAuthorizations(inventory: MeshInventory, settings: Tran
 }
 
 /**
- * istiod `selectorPolicies`: keys of the selector policies in the workload's namespace, or in the root namespace,
- * whose `matchLabels` are a subset of the workload's labels.
- */
-/**
  * A workload's `authorization_policies` in istiod's order (buildWorkloadPolicies): its selector policies sorted by
  * key, then the converted PeerAuthentication keys in the order the conversion gives them.
  */
@@ -134,12 +130,18 @@ export function workloadPolicyKeys(selectorKeys: readonly string[], peerAuthenti
   return [...new Set([...[...selectorKeys].sort(compareStrings), ...peerAuthenticationKeys])];
 }
 
+/**
+ * istiod `selectorPolicies`: keys of the selector policies in the workload's namespace, or in the root namespace,
+ * whose `matchLabels` are a subset of the workload's labels. Labels absent altogether (nil to istiod's
+ * `krt.FilterSelects`) filter nothing: every such policy applies.
+ */
 export function selectorPolicyKeys(
-  workload: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> },
+  workload: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> | undefined },
   policies: readonly SelectorPolicy[],
   rootNamespace: string,
 ): string[] {
+  const { namespace, labels } = workload;
   return policies
-    .filter((p) => (p.namespace === workload.namespace || p.namespace === rootNamespace) && selectorMatches(p.matchLabels, workload.labels))
+    .filter((p) => (p.namespace === namespace || p.namespace === rootNamespace) && (labels === undefined || selectorMatches(p.matchLabels, labels)))
     .map((p) => p.key);
 }

@@ -26,7 +26,7 @@ import { objectKey, objectRef, type KubeObject } from './kube-object';
 import { selectorPolicyKeys, workloadPolicyKeys, type SelectorPolicy } from './translate-authorizations';
 import { namespaceOf, type MeshInventory } from './translate-inventory';
 import { canonicalServiceOf, tunnelOf } from './translate-pod-metadata';
-import { INGRESS_USE_WAYPOINT_LABEL } from './translate-services';
+import { appProtocolOfName, INGRESS_USE_WAYPOINT_LABEL } from './translate-services';
 import {
   asArray,
   asNumber,
@@ -69,27 +69,9 @@ export interface ServiceEntryTranslation {
 const resolutionOf = (se: KubeObject): string => asString(asRecord(se.spec)?.['resolution']) ?? 'NONE';
 const isWildcard = (host: string): boolean => host.startsWith('*');
 
-/**
- * istiod `toAppProtocolFromProtocol(protocol.Parse(p.Protocol))`, case-insensitive: only HTTP, HTTP2 and GRPC have
- * an app protocol; TCP, TLS and the rest are UNKNOWN, as for Kubernetes Services (translate-services.ts).
- */
+/** istiod `toAppProtocolFromProtocol(protocol.Parse(p.Protocol))`: a port protocol istiod does not know is UNKNOWN. */
 export function serviceEntryAppProtocol(protocol: string | undefined): AppProtocol {
-  // istiod: toAppProtocolFromProtocol(protocol.Parse(port.protocol)), which lower-cases the name.
-  switch (protocol?.toLowerCase()) {
-    case 'http':
-      return 'HTTP11';
-    case 'http2':
-      return 'HTTP2';
-    case 'grpc':
-      return 'GRPC';
-    case 'tls':
-    case 'https':
-      return 'TLS';
-    case 'tcp':
-      return 'TCP';
-    default:
-      return 'UNKNOWN';
-  }
+  return appProtocolOfName(protocol ?? '') ?? 'UNKNOWN';
 }
 
 /**
@@ -347,13 +329,12 @@ export function translateServiceEntryWorkloads(
   const namespace = se.metadata.namespace ?? '';
   const seLabels = se.metadata.labels ?? {};
   // As istiod: policies select on the ServiceEntry's labels, not the endpoint's, and a ServiceEntry without labels
-  // (nil to istiod's label filter) gets every selector policy of its namespace and the root namespace. Inert, since
-  // its workloads are on no node, but ztunnel's config_dump shows them.
-  const selectorKeys =
-    se.metadata.labels === undefined
-      ? context.selectorPolicies.filter((p) => p.namespace === namespace || p.namespace === settings.rootNamespace).map((p) => p.key)
-      : selectorPolicyKeys({ namespace, labels: seLabels }, context.selectorPolicies, settings.rootNamespace);
-  const policyKeys = workloadPolicyKeys(selectorKeys, peerAuthenticationPolicyKeys({ namespace, labels: seLabels }, context.peerAuthentications, settings.rootNamespace));
+  // gets every selector policy of its namespace and the root namespace. Inert, since its workloads are on no node,
+  // but ztunnel's config_dump shows them.
+  const policyKeys = workloadPolicyKeys(
+    selectorPolicyKeys({ namespace, labels: se.metadata.labels }, context.selectorPolicies, settings.rootNamespace),
+    peerAuthenticationPolicyKeys({ namespace, labels: seLabels }, context.peerAuthentications, settings.rootNamespace),
+  );
   const canonical = canonicalServiceOf(se, se.metadata.name);
   const endpoints: { readonly endpoint: PlainRecord; readonly services: readonly ServiceEntryService[]; readonly path: string }[] = implicit
     ? services.map((s) => ({ endpoint: { address: s.service.hostname }, services: [s], path: 'spec.hosts' }))

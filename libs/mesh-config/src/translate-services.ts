@@ -81,7 +81,16 @@ export function appProtocolOf(spec: ServicePortSpec): AppProtocol {
     }
   }
   if (declared.toLowerCase().startsWith('grpc-web')) return 'UNKNOWN';
-  switch ((declared.split('-')[0] ?? '').toLowerCase()) {
+  return appProtocolOfName(declared.split('-')[0] ?? '') ?? (WELL_KNOWN_TCP_PORTS.has(spec.port) ? 'TCP' : 'UNKNOWN');
+}
+
+/**
+ * istiod `toAppProtocolFromProtocol(protocol.Parse(name))`, case-insensitive: HTTP, HTTP2, gRPC, TLS (`tls`,
+ * `https`) and TCP have an app protocol; the other protocols istiod knows are UNKNOWN; a name it does not know at
+ * all (`protocol.Unsupported`) is undefined, for the caller's fallback.
+ */
+export function appProtocolOfName(name: string): AppProtocol | undefined {
+  switch (name.toLowerCase()) {
     case 'http':
       return 'HTTP11';
     case 'http2':
@@ -94,13 +103,14 @@ export function appProtocolOf(spec: ServicePortSpec): AppProtocol {
     case 'tcp':
       return 'TCP';
     case 'udp':
+    case 'grpc-web':
     case 'http_proxy':
     case 'mongo':
     case 'redis':
     case 'mysql':
       return 'UNKNOWN';
     default:
-      return WELL_KNOWN_TCP_PORTS.has(spec.port) ? 'TCP' : 'UNKNOWN';
+      return undefined;
   }
 }
 
